@@ -1,0 +1,59 @@
+"""Backend selection: one call to Taichi's init per process, CPU or CUDA, f32 or f64.
+
+``auto`` takes CUDA when a CUDA device answers and the CPU otherwise. Precision sets Taichi's
+default float, which every kernel's local arithmetic uses, so the ndarrays and the arithmetic
+agree. Taichi's offline cache stays on so compiled kernels are reused across runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+
+from .errors import InputError
+
+_state: dict = {}
+
+
+def _import_taichi():
+    # Taichi prints a version banner on import; keep stdout clean for --json.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import taichi as ti
+    return ti
+
+
+def init(arch: str = "auto", precision: str = "f64", threads: int | None = None) -> str:
+    """Initialise Taichi once per process; returns the backend actually used ("cpu" or "cuda")."""
+    if arch not in ("auto", "cpu", "gpu", "cuda"):
+        raise InputError("--arch", f"unknown backend '{arch}' (use cpu, gpu or auto)")
+    if precision not in ("f32", "f64"):
+        raise InputError("precision", f"unknown precision '{precision}' (use f32 or f64)")
+    key = (arch, precision, threads)
+    if _state.get("key") == key:
+        return _state["arch"]
+    ti = _import_taichi()
+    fp = ti.f64 if precision == "f64" else ti.f32
+    common = dict(default_fp=fp, offline_cache=True, log_level=ti.WARN)
+    if threads is None and os.environ.get("PDSSB_THREADS"):
+        threads = int(os.environ["PDSSB_THREADS"])
+    cpu_opts = dict(cpu_max_num_threads=threads) if threads else {}
+    used = "cpu"
+    if arch in ("gpu", "cuda", "auto"):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                ti.init(arch=ti.cuda, **common)
+            used = "cuda" if ti.lang.impl.current_cfg().arch == ti.cuda else "cpu"
+        except Exception:  # noqa: BLE001 - no CUDA runtime at all
+            used = "cpu"
+        if used != "cuda" and arch != "auto":
+            raise InputError("--arch", "gpu requested but no CUDA device is available (use --arch cpu or auto)")
+    if used == "cpu":
+        with contextlib.redirect_stdout(io.StringIO()):
+            ti.init(arch=ti.cpu, **common, **cpu_opts)
+    _state.update(key=key, arch=used, precision=precision)
+    return used
+
+
+def current() -> dict:
+    return dict(_state)

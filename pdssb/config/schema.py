@@ -1,0 +1,316 @@
+"""The scene file, as pydantic models: what a run needs, with units on every quantity.
+
+A scene is a TOML deck with the sections a peridynamics user expects (domain, materials,
+interfaces, bodies, defects, regions, boundary, solver, output). Quantities are strings with
+units (``"0.05 um"``, ``"120 GPa"``); they are converted to SI floats on load and written back in
+readable units when the resolved scene is saved beside a run. Unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from ..units import UnitError, format_quantity, parse_quantity
+
+
+def _quantity(kind: str, unit: str):
+    def parse(v):
+        try:
+            return parse_quantity(v, kind)
+        except UnitError as e:
+            raise ValueError(str(e)) from None
+
+    return Annotated[float, BeforeValidator(parse), PlainSerializer(lambda x: format_quantity(x, unit), return_type=str)]
+
+
+Length = _quantity("length", "um")
+Modulus = _quantity("pressure", "GPa")
+Stress = _quantity("pressure", "MPa")
+EnergyPerArea = _quantity("energy_per_area", "J m^-2")
+Toughness = _quantity("toughness", "MPa m^0.5")
+Time = _quantity("time", "s")
+Velocity = _quantity("velocity", "um/s")
+Density = _quantity("density", "g cm^-3")
+
+Face = Literal["-x", "+x", "-y", "+y", "-z", "+z"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- domain
+class Domain(Strict):
+    dim: Literal[2, 3]
+    size: list[Length] = Field(min_length=2, max_length=3)
+    dx: Length
+    horizon_factor: float = 3.0
+    partial_volume: Literal["linear", "none"] = "linear"
+    plane: Literal["strain", "stress"] = "strain"
+    thickness: Optional[Length] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if len(self.size) != self.dim:
+            raise ValueError(f"size has {len(self.size)} entries but dim = {self.dim}")
+        if any(s <= 0 for s in self.size):
+            raise ValueError("size entries must be positive")
+        if self.dx <= 0:
+            raise ValueError("dx must be positive")
+        if self.dx > min(self.size):
+            raise ValueError("dx is larger than the domain")
+        if not (self.horizon_factor >= 2.0):
+            raise ValueError(
+                f"horizon_factor {self.horizon_factor} is too small: the horizon must span at least "
+                "2 lattice spacings (m >= 2; 3 is usual) for the bonds to represent a continuum"
+            )
+        if self.horizon_factor > 6.0:
+            raise ValueError(f"horizon_factor {self.horizon_factor} is larger than 6, which no scene needs")
+        if self.thickness is not None and self.thickness <= 0:
+            raise ValueError("thickness must be positive")
+        if self.dim == 3 and self.thickness is not None:
+            raise ValueError("thickness applies to 2D only")
+        return self
+
+
+# ---------------------------------------------------------------- materials
+class Material(Strict):
+    """A material from the library (``base``) with any property overridden."""
+
+    base: Optional[str] = None
+    role: Optional[Literal["electrolyte", "lithium", "other"]] = None
+    youngs_modulus: Optional[Modulus] = None
+    poisson_ratio: Optional[float] = None
+    density: Optional[Density] = None
+    fracture_toughness: Optional[Toughness] = None
+    fracture_energy: Optional[EnergyPerArea] = None
+    poisson_mismatch: Optional[Literal["error", "match_bulk", "match_young"]] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.youngs_modulus is not None and self.youngs_modulus <= 0:
+            raise ValueError("youngs_modulus must be positive")
+        if self.poisson_ratio is not None and not (-1.0 < self.poisson_ratio < 0.5):
+            raise ValueError("poisson_ratio must lie in (-1, 0.5)")
+        if self.density is not None and self.density <= 0:
+            raise ValueError("density must be positive")
+        for name in ("fracture_toughness", "fracture_energy"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.fracture_toughness is not None and self.fracture_energy is not None:
+            raise ValueError("give fracture_toughness or fracture_energy, not both")
+        return self
+
+
+class Interface(Strict):
+    materials: list[str] = Field(min_length=2, max_length=2)
+    fracture_energy: Optional[EnergyPerArea] = None
+    breakable: bool = True
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.fracture_energy is not None and self.fracture_energy <= 0:
+            raise ValueError("fracture_energy must be positive")
+        return self
+
+
+# ---------------------------------------------------------------- geometry
+class BoxShape(Strict):
+    type: Literal["box"]
+    lo: list[Length]
+    hi: list[Length]
+
+
+class SphereShape(Strict):
+    type: Literal["sphere", "circle"]
+    center: list[Length]
+    radius: Length
+
+
+class EllipsoidShape(Strict):
+    type: Literal["ellipsoid", "ellipse"]
+    center: list[Length]
+    semi_axes: list[Length]
+
+
+class HalfSpaceShape(Strict):
+    type: Literal["half_space"]
+    point: list[Length]
+    normal: list[float]
+
+
+class PolygonShape(Strict):
+    type: Literal["polygon"]
+    vertices: list[list[Length]] = Field(max_length=10000)
+
+
+class StlShape(Strict):
+    type: Literal["stl"]
+    path: str = Field(max_length=400)
+    unit: Literal["m", "mm", "um", "nm"] = "um"
+    translate: list[Length] = Field(default_factory=lambda: [0.0, 0.0, 0.0])
+
+
+Shape = Annotated[
+    Union[BoxShape, SphereShape, EllipsoidShape, HalfSpaceShape, PolygonShape, StlShape],
+    Field(discriminator="type"),
+]
+
+
+class Body(Strict):
+    """Paint ``material`` (or ``"void"``) on every site inside ``shape`` (the whole domain if absent)."""
+
+    material: str
+    shape: Optional[Shape] = None
+
+
+class SemiSphereDefect(Strict):
+    type: Literal["semi_sphere"]
+    face: Face = "-y"
+    center: Optional[list[Length]] = None
+    radius: Length
+    fill: str = "Li"
+
+
+class SemiEllipsoidDefect(Strict):
+    type: Literal["semi_ellipsoid"]
+    face: Face = "-y"
+    center: Optional[list[Length]] = None
+    half_width: Length
+    depth: Length
+    fill: str = "Li"
+
+
+class PyramidDefect(Strict):
+    type: Literal["pyramid"]
+    face: Face = "-y"
+    center: Optional[list[Length]] = None
+    aspect_ratio: float
+    width: Optional[Length] = None
+    height: Optional[Length] = None
+    fill: str = "Li"
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.aspect_ratio > 0:
+            raise ValueError("aspect_ratio must be positive")
+        if self.width is None and self.height is None:
+            raise ValueError("give width or height (AR = height / width fixes the other)")
+        return self
+
+
+class CubeDefect(Strict):
+    type: Literal["cube"]
+    face: Face = "-y"
+    center: Optional[list[Length]] = None
+    width: Length
+    depth: Optional[Length] = None
+    fill: str = "Li"
+
+
+Defect = Annotated[
+    Union[SemiSphereDefect, SemiEllipsoidDefect, PyramidDefect, CubeDefect], Field(discriminator="type")
+]
+
+
+class Region(Strict):
+    """Sites on a domain face (a layer ``depth`` thick, one horizon by default) or inside a shape."""
+
+    face: Optional[Face] = None
+    depth: Optional[Length] = None
+    shape: Optional[Shape] = None
+    material: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.face is None) == (self.shape is None):
+            raise ValueError("a region needs exactly one of face or shape")
+        if self.depth is not None and (self.face is None or self.depth <= 0):
+            raise ValueError("depth needs a face and must be positive")
+        return self
+
+
+def _free_or(kind: str, unit: str):
+    def parse(v):
+        if v == "free":
+            return "free"
+        try:
+            return parse_quantity(v, kind)
+        except UnitError as e:
+            raise ValueError(str(e)) from None
+
+    def dump(x):
+        return x if x == "free" else format_quantity(x, unit)
+
+    return Annotated[Union[Literal["free"], float], BeforeValidator(parse), PlainSerializer(dump)]
+
+
+class DisplacementBC(Strict):
+    region: str
+    kind: Literal["displacement"]
+    value: list[_free_or("length", "um")]
+    ramp: bool = True
+
+
+class VelocityBC(Strict):
+    region: str
+    kind: Literal["velocity"]
+    value: list[_free_or("velocity", "um/s")]
+
+
+class TractionBC(Strict):
+    region: str
+    kind: Literal["traction"]
+    value: list[Stress]
+    ramp: bool = True
+
+
+Boundary = Annotated[Union[DisplacementBC, VelocityBC, TractionBC], Field(discriminator="kind")]
+
+
+# ---------------------------------------------------------------- solver, output
+class Solver(Strict):
+    kind: Literal["quasi_static", "dynamic"] = "quasi_static"
+    precision: Literal["f32", "f64"] = "f64"
+    load_steps: int = Field(default=10, ge=1, le=1_000_000)
+    tolerance: float = Field(default=1e-5, gt=0, lt=1)
+    max_iterations: int = Field(default=100_000, ge=10, le=100_000_000)
+    break_mode: Literal["all", "most_stretched"] = "most_stretched"
+    most_stretched_band: float = Field(default=0.02, ge=0, lt=1)
+    max_cascade: int = Field(default=100_000, ge=1)
+    t_end: Optional[Time] = None
+    dt: Optional[Time] = None
+    dt_safety: float = Field(default=0.7, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.kind == "dynamic" and self.t_end is None:
+            raise ValueError("a dynamic solver needs t_end")
+        for name in ("t_end", "dt"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise ValueError(f"{name} must be positive")
+        return self
+
+
+class Output(Strict):
+    every: int = Field(default=1, ge=1)
+    vtu: bool = True
+    npz: bool = True
+
+
+class Scene(Strict):
+    title: str = Field(default="untitled", max_length=200)
+    description: str = Field(default="", max_length=4000)
+    domain: Domain
+    materials: dict[str, Material] = Field(min_length=1, max_length=64)
+    interfaces: list[Interface] = Field(default_factory=list, max_length=256)
+    bodies: list[Body] = Field(min_length=1, max_length=1024)
+    defects: list[Defect] = Field(default_factory=list, max_length=1024)
+    regions: dict[str, Region] = Field(default_factory=dict, max_length=256)
+    boundary: list[Boundary] = Field(default_factory=list, max_length=256)
+    solver: Solver = Field(default_factory=Solver)
+    output: Output = Field(default_factory=Output)

@@ -1,0 +1,443 @@
+"""Material data library for pdssb, in SI units, every value carrying its source.
+
+Each number is a :class:`Sourced`: the value in SI, its SI unit, and a short
+citation.  Values taken from the project's seed papers (``shared/seeds``) cite
+the paper and where in it the number is; values the seeds do not give are
+marked ``"literature value (not in the seeds): ..."`` or ``"assumed: ..."``
+with the reason.  ``docs/materials.md`` tabulates the same data in readable
+units.
+
+Seed papers cited here:
+
+* seed 000 -- Liu et al., Adv. Mater. 35 (2023) 2301152 (Table 1: LAGP and Li).
+* seed 001 -- Singh et al., Adv. Sci. (2023), Li|Li6PS5Cl kinetics.
+* seed 003 -- Yuan, Lu, Xu, composite-cathode failure in ASSBs (LLZO 150 GPa).
+* seed 004 -- Yao et al., Adv. Energy Sustainability Res. (2023) 2300165
+  (doi 10.1002/aesr.202300165), review quoting K_IC and moduli of SEs and Li.
+
+Bond-based peridynamics fixes Poisson's ratio (1/4 in 3D and plane strain,
+1/3 in plane stress); see :meth:`MaterialData.bond_based_youngs_modulus` for
+the bulk-modulus-matching rule used for materials (Li) whose nu differs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+__all__ = [
+    "Sourced",
+    "MaterialData",
+    "LIBRARY",
+    "ALIASES",
+    "get_material",
+    "material_names",
+    "BOLTZMANN_EV",
+]
+
+#: Boltzmann constant in eV K^-1 (CODATA 2018, exact by SI definition).
+BOLTZMANN_EV = 8.617333262e-5
+
+_PLANES = ("strain", "stress", "3d")
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A number in SI units with its unit and its source."""
+
+    value: float  # SI
+    unit: str  # the SI unit of value, e.g. "Pa", "J m^-2", "S m^-1"
+    source: str  # short citation or "assumed: ... because ..."
+
+    def __post_init__(self) -> None:
+        v = float(self.value)
+        if not math.isfinite(v):
+            raise ValueError(f"Sourced value must be finite, got {self.value!r}")
+        object.__setattr__(self, "value", v)
+        if not isinstance(self.unit, str) or not self.unit.strip():
+            raise ValueError("Sourced.unit must be a non-empty string")
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ValueError("Sourced.source must be a non-empty string")
+
+    def __float__(self) -> float:
+        return self.value
+
+
+@dataclass(frozen=True)
+class MaterialData:
+    """Isotropic, linear-elastic material record (SI units)."""
+
+    name: str
+    role: str  # "electrolyte" | "lithium" | "other"
+    description: str
+    youngs_modulus: Sourced  # Pa
+    poisson_ratio: Sourced  # -
+    density: Sourced  # kg m^-3
+    fracture_toughness: Sourced | None  # K_IC, Pa m^0.5 (None: ductile, never breaks)
+    ionic_conductivity: Sourced | None  # S m^-1 (electrolytes)
+    electronic_conductivity: Sourced | None  # S m^-1 (Li metal)
+    yield_stress: Sourced | None  # Pa (Li metal)
+    molar_volume: Sourced | None  # m^3 mol^-1 (Li metal)
+    conductivity_activation_energy: Sourced | None  # eV (Arrhenius kappa(T))
+
+    def __post_init__(self) -> None:
+        if self.role not in ("electrolyte", "lithium", "other"):
+            raise ValueError(f"role must be electrolyte|lithium|other, got {self.role!r}")
+        nu = self.poisson_ratio.value
+        if not (-1.0 < nu < 0.5):
+            raise ValueError(f"{self.name}: Poisson's ratio {nu} outside (-1, 0.5)")
+        if self.youngs_modulus.value <= 0.0:
+            raise ValueError(f"{self.name}: Young's modulus must be positive")
+
+    # ------------------------------------------------------------------ #
+    # Derived elastic and fracture quantities
+    # ------------------------------------------------------------------ #
+    @property
+    def E(self) -> float:
+        """Young's modulus in Pa."""
+        return self.youngs_modulus.value
+
+    @property
+    def nu(self) -> float:
+        """Poisson's ratio."""
+        return self.poisson_ratio.value
+
+    @property
+    def rho(self) -> float:
+        """Density in kg m^-3."""
+        return self.density.value
+
+    def bulk_modulus(self) -> float:
+        """3D bulk modulus K = E / (3 (1 - 2 nu)) in Pa."""
+        return self.E / (3.0 * (1.0 - 2.0 * self.nu))
+
+    def shear_modulus(self) -> float:
+        """Shear modulus G = E / (2 (1 + nu)) in Pa."""
+        return self.E / (2.0 * (1.0 + self.nu))
+
+    def fracture_energy(self, plane: str = "strain") -> float | None:
+        """Critical energy release rate G_c in J m^-2 from K_IC.
+
+        ``plane="strain"`` (and ``"3d"``): G_c = K_IC^2 (1 - nu^2) / E.
+        ``plane="stress"``: G_c = K_IC^2 / E.
+        Returns ``None`` when the material has no fracture toughness (Li).
+        """
+        p = _check_plane(plane)
+        if self.fracture_toughness is None:
+            return None
+        k = self.fracture_toughness.value
+        if p == "stress":
+            return k * k / self.E
+        return k * k * (1.0 - self.nu * self.nu) / self.E
+
+    def bond_based_youngs_modulus(self, plane: str = "3d") -> float:
+        """Young's modulus to give a bond-based PD model so it keeps this bulk modulus.
+
+        Bond-based PD fixes nu_PD = 1/4 (3D and plane strain) or 1/3 (plane
+        stress).  A confined inclusion loads its walls through its (in-plane)
+        bulk modulus, so we keep that and let the shear modulus follow:
+
+        * ``"3d"``: match K = E/(3(1-2nu)):           E_PD = 3 K (1 - 2/4) = 1.5 K.
+        * ``"strain"``: match the plane-strain areal bulk modulus
+          K_ps = E/(2(1+nu)(1-2nu)):                  E_PD = 2 (5/4)(1/2) K_ps = 1.25 K_ps.
+        * ``"stress"``: match the plane-stress areal bulk modulus
+          K_ps = E/(2(1-nu)):                         E_PD = 2 (2/3) K_ps = (4/3) K_ps.
+
+        For nu = 1/4 (LAGP) the 3D and plane-strain results equal E exactly.
+        """
+        p = _check_plane(plane)
+        E, nu = self.E, self.nu
+        if p == "3d":
+            return 1.5 * self.bulk_modulus()
+        if p == "strain":
+            return 1.25 * E / (2.0 * (1.0 + nu) * (1.0 - 2.0 * nu))
+        return (4.0 / 3.0) * E / (2.0 * (1.0 - nu))
+
+    def ionic_conductivity_at(self, temperature: float, reference_temperature: float = 298.15) -> float:
+        """Ionic conductivity (S m^-1) at ``temperature`` (K), Arrhenius in kappa.
+
+        kappa(T) = kappa_ref exp(-E_a/k_B (1/T - 1/T_ref)), with kappa_ref the
+        library value taken to hold at ``reference_temperature`` (room
+        temperature for all entries).  Without an activation energy the
+        conductivity is only known at the reference temperature, so any other
+        temperature raises ``ValueError``.
+        """
+        if self.ionic_conductivity is None:
+            raise ValueError(f"{self.name} has no ionic conductivity")
+        if temperature <= 0.0 or reference_temperature <= 0.0:
+            raise ValueError("temperatures must be positive (K)")
+        kappa = self.ionic_conductivity.value
+        if self.conductivity_activation_energy is None:
+            if temperature == reference_temperature:
+                return kappa
+            raise ValueError(
+                f"{self.name} has no sourced conductivity activation energy; "
+                "kappa(T) is only defined at the reference temperature"
+            )
+        ea = self.conductivity_activation_energy.value
+        return kappa * math.exp(-ea / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature))
+
+    def sourced_items(self) -> dict[str, Sourced]:
+        """All non-``None`` :class:`Sourced` fields, by field name."""
+        out: dict[str, Sourced] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, Sourced):
+                out[f.name] = v
+        return out
+
+
+def _check_plane(plane: str) -> str:
+    p = str(plane).lower()
+    if p not in _PLANES:
+        raise ValueError(f"plane must be one of {_PLANES}, got {plane!r}")
+    return p
+
+
+# ---------------------------------------------------------------------- #
+# Citations
+# ---------------------------------------------------------------------- #
+_S000 = "Liu et al., Adv. Mater. 35 (2023) 2301152, Table 1 (seed 000)"
+_S001 = "Singh et al., Adv. Sci. (2023), Li|Li6PS5Cl kinetics (seed 001)"
+_S003 = "Yuan, Lu, Xu, composite cathode failure in ASSBs (seed 003)"
+_S004 = "Yao et al., Adv. Energy Sustainability Res. (2023) 2300165, sec. 2 (seed 004)"
+
+_G_CM3 = 1.0e3  # g cm^-3 -> kg m^-3
+_CM3_MOL = 1.0e-6  # cm^3 mol^-1 -> m^3 mol^-1
+_MS_CM = 0.1  # mS cm^-1 -> S m^-1
+_S_CM = 100.0  # S cm^-1 -> S m^-1
+_GPA = 1.0e9
+_MPA = 1.0e6
+
+
+# ---------------------------------------------------------------------- #
+# LAGP: Li1+xAlxGe2-x(PO4)3, the reference electrolyte of seed 000
+# ---------------------------------------------------------------------- #
+LAGP = MaterialData(
+    name="LAGP",
+    role="electrolyte",
+    description="Li1+xAlxGe2-x(PO4)3, NASICON-type oxide electrolyte; reference case of seed 000",
+    youngs_modulus=Sourced(120.0 * _GPA, "Pa", f"{_S000}: Young's modulus of LAGP 120 GPa"),
+    poisson_ratio=Sourced(0.25, "-", f"{_S000}: Poisson's ratio of LAGP 0.25"),
+    density=Sourced(3.52 * _G_CM3, "kg m^-3", f"{_S000}: density of LAGP 3.52 g cm^-3"),
+    fracture_toughness=Sourced(
+        1.1 * _MPA,
+        "Pa m^0.5",
+        "assumed equal to LATP (NASICON), Yao et al. review, seed 004 "
+        "(Jackman & Cutler, J. Power Sources 218 (2012) 65: 1.1 +/- 0.3 MPa m^0.5); "
+        "K_IC of LAGP is not in seed 000",
+    ),
+    ionic_conductivity=Sourced(0.01, "S m^-1", f"{_S000}: ionic conductivity of LAGP 0.01 S m^-1"),
+    electronic_conductivity=None,
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=None,  # not in seed 000
+)
+
+# ---------------------------------------------------------------------- #
+# LLZO: garnet Li7La3Zr2O12
+# ---------------------------------------------------------------------- #
+LLZO = MaterialData(
+    name="LLZO",
+    role="electrolyte",
+    description="Li7La3Zr2O12, cubic garnet oxide electrolyte (Al/Ta-doped in practice)",
+    youngs_modulus=Sourced(
+        150.0 * _GPA,
+        "Pa",
+        f"{_S003}: 'LLZO solid electrolyte owns Young's modulus of 150 GPa'; "
+        f"consistent with {_S004}: 149.8 GPa at 3 % porosity (Ni et al., J. Mater. Sci. 47 (2012) 7978) "
+        "and 140-150 GPa (Yu et al., Chem. Mater. 28 (2016) 197)",
+    ),
+    poisson_ratio=Sourced(
+        0.26,
+        "-",
+        "literature value (not in the seeds): Yu et al., Chem. Mater. 28 (2016) 197, "
+        "Al/Ta-doped LLZO, nu ~ 0.26 (Ni et al., J. Mater. Sci. 47 (2012) 7978: 0.257)",
+    ),
+    density=Sourced(
+        5.11 * _G_CM3,
+        "kg m^-3",
+        "literature value (not in the seeds): crystallographic density of cubic Li7La3Zr2O12, "
+        "a = 12.97 A, Z = 8, M = 839.7 g mol^-1 -> 5.11 g cm^-3 "
+        "(cubic garnet: Murugan, Thangadurai, Weppner, Angew. Chem. Int. Ed. 46 (2007) 7778)",
+    ),
+    fracture_toughness=Sourced(
+        1.25 * _MPA,
+        "Pa m^0.5",
+        f"{_S004}: LLZO K_IC 0.86-1.63 MPa m^0.5 (Wolfenstine et al., Mater. Lett. 96 (2013) 117); "
+        "midpoint of that range",
+    ),
+    ionic_conductivity=Sourced(
+        3.0e-4 * _S_CM,
+        "S m^-1",
+        "literature value (not in the seeds): Murugan, Thangadurai, Weppner, "
+        "Angew. Chem. Int. Ed. 46 (2007) 7778, total conductivity 3e-4 S cm^-1 at 25 C",
+    ),
+    electronic_conductivity=None,
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=None,  # no seed gives it
+)
+
+# ---------------------------------------------------------------------- #
+# LATP: Li1.3Al0.3Ti1.7(PO4)3, NASICON
+# ---------------------------------------------------------------------- #
+LATP = MaterialData(
+    name="LATP",
+    role="electrolyte",
+    description="Li1.3Al0.3Ti1.7(PO4)3, NASICON-type phosphate electrolyte",
+    youngs_modulus=Sourced(
+        115.0 * _GPA,
+        "Pa",
+        f"{_S004}: LATP E = 81-115 GPa, correlated with grain size and microcracking "
+        "(Jackman & Cutler, J. Power Sources 218 (2012) 65); upper end taken as the "
+        "microcrack-free solid, since the engine models cracking explicitly",
+    ),
+    poisson_ratio=Sourced(
+        0.25,
+        "-",
+        "assumed: equal to LAGP (seed 000 Table 1, 0.25) because both are NASICON phosphates "
+        "and no seed gives nu for LATP",
+    ),
+    density=Sourced(
+        2.93 * _G_CM3,
+        "kg m^-3",
+        "literature value (not in the seeds): crystallographic density of NASICON "
+        "Li1.3Al0.3Ti1.7(PO4)3, R-3c, a = 8.50 A, c = 20.82 A, Z = 6, M = 383.4 g mol^-1 -> 2.93 g cm^-3",
+    ),
+    fracture_toughness=Sourced(
+        1.1 * _MPA,
+        "Pa m^0.5",
+        f"{_S004}: LATP K_IC 1.1 +/- 0.3 MPa m^0.5, single-edge precracked beam "
+        "(Jackman & Cutler, J. Power Sources 218 (2012) 65)",
+    ),
+    ionic_conductivity=Sourced(
+        7.0e-4 * _S_CM,
+        "S m^-1",
+        "literature value (not in the seeds): Aono et al., J. Electrochem. Soc. 137 (1990) 1023, "
+        "Li1.3Al0.3Ti1.7(PO4)3 7e-4 S cm^-1 at 25 C",
+    ),
+    electronic_conductivity=None,
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=None,  # no seed gives it
+)
+
+# ---------------------------------------------------------------------- #
+# Li6PS5Cl: argyrodite sulfide (alias LPSCl)
+# ---------------------------------------------------------------------- #
+# E and K_IC: no seed gives them for Li6PS5Cl; seed 004 gives them for
+# Li2S-P2S5 (LPS) sulfide glass, used here as the closest sourced proxy.
+_LPS_E = 18.5 * _GPA  # McGrogan et al. via seed 004
+_LPS_K = 16.0 * _GPA  # Baranowski et al. via seed 004 (dense beta-Li3PS4, predicted)
+_LPS_NU = round(0.5 * (1.0 - _LPS_E / (3.0 * _LPS_K)), 2)  # 0.31
+
+LI6PS5CL = MaterialData(
+    name="Li6PS5Cl",
+    role="electrolyte",
+    description="Li6PS5Cl, argyrodite sulfide electrolyte (LPSCl); seed 001's electrolyte",
+    youngs_modulus=Sourced(
+        _LPS_E,
+        "Pa",
+        f"assumed equal to Li2S-P2S5 (LPS) sulfide glass, {_S004}: E = 18.5 +/- 0.9 GPa "
+        "(McGrogan et al., Adv. Energy Mater. 7 (2017) 1602011); no seed gives E of Li6PS5Cl",
+    ),
+    poisson_ratio=Sourced(
+        _LPS_NU,
+        "-",
+        f"assumed: nu = (1 - E/3K)/2 = 0.31 from the LPS values in {_S004}, "
+        "E = 18.5 GPa (McGrogan et al. 2017) and K = 16 GPa (Baranowski et al., dense beta-Li3PS4); "
+        "no seed gives nu of Li6PS5Cl",
+    ),
+    density=Sourced(
+        1.87 * _G_CM3,
+        "kg m^-3",
+        "literature value (not in the seeds): crystallographic density of cubic Li6PS5Cl, "
+        "F-43m, a = 9.85 A, Z = 4, M = 268.4 g mol^-1 -> 1.87 g cm^-3 "
+        "(structure: Deiseroth et al., Angew. Chem. Int. Ed. 47 (2008) 755)",
+    ),
+    fracture_toughness=Sourced(
+        0.23 * _MPA,
+        "Pa m^0.5",
+        f"assumed equal to Li2S-P2S5 (LPS) sulfide glass, {_S004}: K_IC = 0.23 +/- 0.04 MPa m^0.5 "
+        "(McGrogan et al., Adv. Energy Mater. 7 (2017) 1602011); seed 001 only states that "
+        "K_IC of sulfide SEs is low",
+    ),
+    ionic_conductivity=Sourced(
+        1.65 * _MS_CM,
+        "S m^-1",
+        f"{_S001}, sec. 2: sigma_ion = 1.65 mS cm^-1 (pressed pellet, PEIS, room temperature)",
+    ),
+    electronic_conductivity=None,
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=Sourced(
+        0.40,
+        "eV",
+        f"{_S001}, sec. 2: E_A = 0.40 eV from -60 to +25 C",
+    ),
+)
+
+# ---------------------------------------------------------------------- #
+# Li metal
+# ---------------------------------------------------------------------- #
+LI = MaterialData(
+    name="Li",
+    role="lithium",
+    description="Lithium metal anode and plated Li; ductile (bonds never break), electronic conductor",
+    youngs_modulus=Sourced(4.9 * _GPA, "Pa", f"{_S000}: Young's modulus of Li metal 4.9 GPa"),
+    poisson_ratio=Sourced(0.36, "-", f"{_S000}: Poisson's ratio of Li metal 0.36"),
+    density=Sourced(0.534 * _G_CM3, "kg m^-3", f"{_S000}: density of Li metal 0.534 g cm^-3"),
+    fracture_toughness=None,  # ductile: Li-Li bonds never break
+    ionic_conductivity=None,
+    electronic_conductivity=Sourced(
+        1.1e7, "S m^-1", f"{_S000}: electronic conductivity of Li 11 000 000 S m^-1"
+    ),
+    yield_stress=Sourced(0.4 * _MPA, "Pa", f"{_S000}: yield stress of Li metal 0.4 MPa"),
+    molar_volume=Sourced(
+        13.02 * _CM3_MOL,
+        "m^3 mol^-1",
+        f"{_S001}, eq. 9: molar volume of lithium 13.02 cm^3 mol^-1 "
+        "(also MODEL.md sec. 1; seed 004 quotes 13 cm^3 mol^-1)",
+    ),
+    conductivity_activation_energy=None,
+)
+
+
+#: The material library, keyed by canonical name.
+LIBRARY: dict[str, MaterialData] = {
+    "LAGP": LAGP,
+    "LLZO": LLZO,
+    "LATP": LATP,
+    "Li6PS5Cl": LI6PS5CL,
+    "Li": LI,
+}
+
+#: Alternative names accepted by :func:`get_material`.
+ALIASES: dict[str, str] = {
+    "LPSCl": "Li6PS5Cl",
+}
+
+
+def material_names() -> list[str]:
+    """Canonical library names followed by aliases."""
+    return list(LIBRARY) + list(ALIASES)
+
+
+def get_material(name: str) -> MaterialData:
+    """Look up a material by canonical name or alias (exact, then case-insensitive).
+
+    Raises ``KeyError`` listing the known names when ``name`` is unknown.
+    """
+    if name in LIBRARY:
+        return LIBRARY[name]
+    if name in ALIASES:
+        return LIBRARY[ALIASES[name]]
+    lowered = str(name).lower()
+    for key in LIBRARY:
+        if key.lower() == lowered:
+            return LIBRARY[key]
+    for alias, key in ALIASES.items():
+        if alias.lower() == lowered:
+            return LIBRARY[key]
+    raise KeyError(f"unknown material {name!r}; known names: {', '.join(material_names())}")

@@ -1,0 +1,201 @@
+"""The mechanical state of a lattice body and the operations on it.
+
+:class:`MechanicsModel` owns the Taichi ndarrays (allocated once) and calls the module-level
+kernels of pmb, fracture, stress, surface, adr and verlet. Kernels take ndarrays as arguments,
+so they compile once per (dimension, precision) and are reused, from Taichi's offline cache, by
+every scene and lattice size: changing a scene never recompiles them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import taichi as ti
+
+from ..lattice.grid import Lattice
+from ..lattice.stencil import Stencil
+from . import adr, fracture, pmb, stress, surface, verlet
+from .bond_table import BondTable
+
+
+@dataclass
+class RelaxResult:
+    iterations: int
+    residual: float
+    converged: bool
+
+
+class MechanicsModel:
+    """Displacements, bonds and boundary data of one body on a padded lattice."""
+
+    def __init__(self, lattice: Lattice, stencil: Stencil, material_ids: np.ndarray, table: BondTable,
+                 setting: str, thickness: float | None, precision: str = "f64"):
+        self.lattice = lattice
+        self.stencil = stencil
+        self.setting = setting
+        self.dim = lattice.dim
+        self.thickness = thickness
+        self.volume = pmb.site_volume(lattice.dx, self.dim, thickness)
+        self.fdtype = ti.f64 if precision == "f64" else ti.f32
+        self.np_float = np.float64 if precision == "f64" else np.float32
+        self.szz_factor = 0.25 if setting == "strain" else 0.0
+        self.table = table
+        n, d, f = lattice.n_padded, self.dim, self.fdtype
+        vec = lambda: ti.Vector.ndarray(d, f, n)  # noqa: E731
+        sca = lambda: ti.ndarray(f, n)  # noqa: E731
+        self.u, self.v, self.force, self.force_old, self.body, self.u_bc, self.v_bc = (vec() for _ in range(7))
+        self.gcorr = vec()
+        self.eps, self.lam, self.fabs, self.dmg, self.dissipated, self.vm, self.hyd = (sca() for _ in range(7))
+        self.sigma = ti.ndarray(f, (n, 3 if d == 2 else 6))
+        self.mat = ti.ndarray(ti.i32, n)
+        self.fixmask = ti.ndarray(ti.i32, n)
+        self.bits = ti.ndarray(ti.u32, (n, stencil.words))
+        self.part = ti.ndarray(f, ((n + adr.BLOCK - 1) // adr.BLOCK, 4))
+        self.stats = ti.ndarray(f, 5)
+        k = stencil.size
+        self.lin = ti.ndarray(ti.i32, k)
+        self.xi = ti.Vector.ndarray(d, f, k)
+        self.xlen = ti.ndarray(f, k)
+        self.beta = ti.ndarray(f, k)
+        nm = table.c.shape[0]
+        self.cpair = ti.ndarray(f, (nm, nm))
+        self.s0pair = ti.ndarray(f, (nm, nm))
+        self.rho = ti.ndarray(f, nm)
+
+        self.lin.from_numpy(lattice.linear_offsets(stencil))
+        self.xi.from_numpy((stencil.offsets * lattice.dx).astype(self.np_float))
+        self.xlen.from_numpy((stencil.length * lattice.dx).astype(self.np_float))
+        self.beta.from_numpy(stencil.beta.astype(self.np_float))
+        self.set_bond_table(table)
+        for arr in (self.u, self.v, self.force, self.force_old, self.body, self.u_bc, self.v_bc,
+                    self.eps, self.fabs, self.dmg, self.dissipated, self.vm, self.hyd, self.sigma):
+            arr.fill(0)
+        self.fixmask.fill(0)
+        self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
+        pmb.init_bonds(self.mat, self.lin, self.bits)
+        surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim)
+        self.update_fictitious_density()
+        self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
+        self.time = 0.0
+
+    # ------------------------------------------------------------ set-up
+    def set_bond_table(self, table: BondTable) -> None:
+        self.table = table
+        self.cpair.from_numpy(table.c.astype(self.np_float))
+        self.s0pair.from_numpy(table.s0.astype(self.np_float))
+        self.rho.from_numpy(table.rho.astype(self.np_float))
+
+    def update_fictitious_density(self, safety: float = 1.0) -> None:
+        adr.fictitious_density(self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta, self.cpair,
+                               self.volume, safety, self.lam)
+
+    def set_boundary(self, fixmask: np.ndarray, u_bc: np.ndarray, v_bc: np.ndarray, body: np.ndarray) -> None:
+        """Interior arrays: component bitmask of prescribed DOFs, their displacement and velocity, body force (N m⁻³)."""
+        L = self.lattice
+        self.fixmask.from_numpy(L.scatter(fixmask.astype(np.int32)))
+        self.u_bc.from_numpy(L.scatter(u_bc.astype(self.np_float)))
+        self.v_bc.from_numpy(L.scatter(v_bc.astype(self.np_float)))
+        self.body.from_numpy(L.scatter(body.astype(self.np_float)))
+
+    def impose_boundary(self) -> None:
+        """Put prescribed components at load·u_bc + t·v_bc (host-side once per load step)."""
+        fm = self.fixmask.to_numpy()
+        if not fm.any():
+            return
+        u = self.u.to_numpy()
+        target = self.load * self.u_bc.to_numpy() + self.time * self.v_bc.to_numpy()
+        for a in range(self.dim):
+            sel = (fm >> a) & 1 == 1
+            u[sel, a] = target[sel, a]
+        self.u.from_numpy(u)
+
+    # ------------------------------------------------------------ physics
+    def compute_forces(self) -> None:
+        pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta,
+                        self.cpair, self.body, self.load, self.fixmask, self.volume, self.force, self.fabs, self.dim)
+
+    def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
+        """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started."""
+        self.impose_boundary()
+        self.v.fill(0)
+        it, res = 0, float("inf")
+        while it < max_iterations:
+            self.compute_forces()
+            adr.adr_partials(self.u, self.v, self.force, self.force_old, self.lam, self.mat, self.fixmask,
+                             self.fabs, self.part, self.dim)
+            adr.adr_reduce(self.part, self.stats)
+            if it % check_every == 0:
+                s = self.stats.to_numpy()
+                res = 0.0 if s[3] == 0 else float(np.sqrt(s[3] / s[4])) if s[4] > 0 else float("inf")
+                if not np.isfinite(res):
+                    raise FloatingPointError("ADR residual is not finite")
+                if res <= tolerance:
+                    return RelaxResult(it, res, True)
+            adr.adr_update(self.u, self.v, self.force, self.force_old, self.lam, self.mat, self.fixmask,
+                           self.stats, int(it == 0), self.dim)
+            it += 1
+        return RelaxResult(it, res, False)
+
+    def max_stretch_ratio(self) -> float:
+        return float(fracture.max_stretch_ratio(self.u, self.eps, self.mat, self.bits, self.lin, self.xi, self.xlen,
+                                                self.s0pair))
+
+    def break_bonds(self, ratio: float = 1.0) -> int:
+        """Break every breakable bond with s > ratio·s0; returns the number of bonds (not directed) broken."""
+        n = fracture.break_bonds(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
+                                 self.beta, self.cpair, self.s0pair, ratio, self.volume, self.dissipated)
+        return int(n) // 2
+
+    def compute_damage(self) -> None:
+        fracture.damage(self.mat, self.bits, self.lin, self.beta, self.dmg)
+
+    def compute_stress(self) -> None:
+        stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
+                             self.beta, self.cpair, self.volume, self.szz_factor, self.sigma, self.vm, self.hyd,
+                             self.dim)
+
+    def strain_energy(self) -> float:
+        """Total elastic energy Σ_i W_i V (J)."""
+        pmb.strain_energy_density(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
+                                  self.beta, self.cpair, self.volume, self.fabs)
+        return float(self.fabs.to_numpy().sum(dtype=np.float64) * self.volume)
+
+    def stable_dt(self, safety: float) -> float:
+        """Δt = safety·min √(2ρ / Σ_j c β λ V/|ξ|): the Silling–Askari bound, from the ADR stiffness row."""
+        self.update_fictitious_density(1.0)
+        lam = self.lattice.gather(self.lam.to_numpy())  # ½ Σ c β λ V/|ξ|
+        mat = self.lattice.gather(self.mat.to_numpy())
+        rho = self.table.rho[mat]
+        ok = mat != 0
+        return float(safety * np.sqrt(2.0 * rho[ok] / (2.0 * lam[ok])).min())
+
+    def verlet_step(self, dt: float) -> None:
+        verlet.kick_drift(self.u, self.v, self.force, self.mat, self.rho, self.fixmask, self.u_bc, self.v_bc,
+                          self.load, self.time + dt, dt, self.dim)
+        self.time += dt
+        self.compute_forces()
+        verlet.kick(self.v, self.force, self.mat, self.rho, self.fixmask, dt, self.dim)
+
+    # ------------------------------------------------------------ views (interior, numpy)
+    def field(self, name: str) -> np.ndarray:
+        return self.lattice.gather(getattr(self, name).to_numpy())
+
+    def set_field(self, name: str, values: np.ndarray) -> None:
+        arr = getattr(self, name)
+        dtype = np.int32 if name in ("mat", "fixmask") else self.np_float
+        arr.from_numpy(self.lattice.scatter(np.asarray(values).astype(dtype)))
+
+    def broken_bond_count(self) -> int:
+        """Number of broken bonds (each counted once) among bonds whose ends are both non-void."""
+        mat = self.mat.to_numpy()
+        bits = self.bits.to_numpy()
+        lin = self.lin.to_numpy()
+        alive = 0
+        possible = 0
+        idx = np.nonzero(mat)[0]
+        for k in range(lin.shape[0]):
+            exists = mat[idx + lin[k]] != 0
+            possible += int(exists.sum())
+            alive += int(((bits[idx, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)[exists].sum())
+        return (possible - alive) // 2

@@ -1,0 +1,155 @@
+"""Prototype microelastic brittle (PMB) bonds: micromodulus calibration and the bond-force kernel.
+
+Bond ξ = x_j − x_i, deformed y = ξ + u_j − u_i. With isotropic eigenstrains ε*_i (Li insertion)
+the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2) and the stretch is
+s = |y| / (|ξ|(1 + ε*_ij)) − 1. The pairwise force density is f = c_ij β G_ij s μ_ij y/|y|, with
+β the quadrature weight of the offset, G_ij the directional surface correction and μ_ij
+the bond bit.
+
+Micromodulus. Under an isotropic expansion ε every bond has s = ε, so the strain-energy density
+of a bulk site is W = ¼ c ε² Σ_k β_k |ξ_k| V. Equating it with the continuum ½ κ_d (d ε)², with
+κ_d the bulk modulus of the d-dimensional body (3D: K; plane strain: E/(2(1+ν)(1−2ν)); plane
+stress: E/(2(1−ν))), gives c = 2 d² κ_d / (Σ_k β_k |ξ_k| V). Replacing the lattice sum by its
+integral recovers the textbook forms (3D 18K/(πδ⁴), plane stress 9E/(πhδ³), plane strain
+48E/(5πhδ³)); calibrating on the lattice sum removes the quadrature error of the stencil.
+Bonds between two materials are springs in series: c_ij = 2 c_i c_j / (c_i + c_j).
+"""
+
+
+import math
+
+import taichi as ti
+
+from ..lattice.stencil import Stencil
+
+nd = ti.types.ndarray()
+
+#: Poisson's ratio a bond-based body has, per kinematic setting
+PD_POISSON = {"3d": 0.25, "strain": 0.25, "stress": 1.0 / 3.0}
+
+
+def bulk_modulus_d(E: float, nu: float, setting: str) -> float:
+    """Bulk modulus of the d-dimensional body: 3D K, or the in-plane 2D modulus (plane strain/stress)."""
+    if setting == "3d":
+        return E / (3.0 * (1.0 - 2.0 * nu))
+    if setting == "strain":
+        return E / (2.0 * (1.0 + nu) * (1.0 - 2.0 * nu))
+    if setting == "stress":
+        return E / (2.0 * (1.0 - nu))
+    raise ValueError(f"unknown setting {setting!r}")
+
+
+def youngs_from_bulk_d(kappa: float, setting: str) -> float:
+    """Young's modulus that a bond-based body with bulk modulus κ_d has (ν fixed by PD_POISSON)."""
+    return {"3d": 1.5, "strain": 1.25, "stress": 4.0 / 3.0}[setting] * kappa
+
+
+def site_volume(dx: float, dim: int, thickness: float | None) -> float:
+    """Volume of one lattice cell: Δx³ in 3D, Δx²·h in 2D."""
+    return dx**3 if dim == 3 else dx * dx * float(thickness)
+
+
+def bond_sum(stencil: Stencil, dx: float, volume: float) -> float:
+    """Σ_k β_k |ξ_k| V over a full bulk neighbourhood (m⁴ in 3D, m⁴ in 2D with h folded into V)."""
+    return float((stencil.beta * stencil.length).sum()) * dx * volume
+
+
+def micromodulus(kappa_d: float, stencil: Stencil, dx: float, volume: float) -> float:
+    """c = 2 d² κ_d / Σ_k β_k |ξ_k| V, in N m⁻⁶ (see module docstring)."""
+    d = stencil.dim
+    return 2.0 * d * d * kappa_d / bond_sum(stencil, dx, volume)
+
+
+def micromodulus_continuum(E: float, setting: str, delta: float, thickness: float | None = None) -> float:
+    """The textbook micromodulus for the PD Poisson ratio: 18K/(πδ⁴), 9E/(πhδ³), 48E/(5πhδ³)."""
+    if setting == "3d":
+        return 18.0 * (E / 1.5) / (math.pi * delta**4)
+    if setting == "stress":
+        return 9.0 * E / (math.pi * thickness * delta**3)
+    return 48.0 * E / (5.0 * math.pi * thickness * delta**3)
+
+
+def series(c_i: float, c_j: float) -> float:
+    return 2.0 * c_i * c_j / (c_i + c_j)
+
+
+@ti.func
+def bond_is_set(bits: ti.template(), i, k):
+    return ((bits[i, k >> 5] >> ti.cast(k & 31, ti.u32)) & ti.u32(1)) != 0
+
+
+@ti.func
+def bond_factor(gcorr: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k):
+    """Directional surface correction G_ij = (Σ_a n_a² / ḡ_a²)^(−½), ḡ = (g_i + g_j)/2 (see surface.py)."""
+    gb = 0.5 * (gcorr[i] + gcorr[j])
+    n = xi[k] / xlen[k]
+    return 1.0 / ti.sqrt((n * n / (gb * gb)).sum())
+
+
+@ti.func
+def stretch(u: ti.template(), eps: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k):
+    """(s, y, |y|) of bond (i, k→j); both ends compute bitwise-identical s, so breaking is symmetric."""
+    y = xi[k] + (u[j] - u[i])
+    ly = y.norm()
+    s = ly / (xlen[k] * (1.0 + 0.5 * (eps[i] + eps[j]))) - 1.0
+    return s, y, ly
+
+
+@ti.kernel
+def bond_forces(
+    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
+    cpair: nd, body: nd, body_scale: float, fixmask: nd, volume: float,
+    force: nd, fabs: nd, dim: ti.template(),
+):
+    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V."""
+    for i in range(u.shape[0]):
+        acc = ti.Vector.zero(float, dim)
+        aabs = 0.0
+        mi = mat[i]
+        if mi != 0:
+            for k in range(lin.shape[0]):
+                if bond_is_set(bits, i, k):
+                    j = i + lin[k]
+                    s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
+                    fm = cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * s * volume
+                    if ly > 0:
+                        acc += (fm / ly) * y
+                    aabs += ti.abs(fm)
+            acc += body_scale * body[i]
+            fm_mask = fixmask[i]
+            for a in ti.static(range(dim)):
+                if (fm_mask >> a) & 1:
+                    acc[a] = 0.0
+        force[i] = acc
+        fabs[i] = aabs
+
+
+@ti.kernel
+def strain_energy_density(
+    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
+    cpair: nd, volume: float, out: nd,
+):
+    """W_i = ¼ Σ_j c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body."""
+    for i in range(u.shape[0]):
+        w = 0.0
+        mi = mat[i]
+        if mi != 0:
+            for k in range(lin.shape[0]):
+                if bond_is_set(bits, i, k):
+                    j = i + lin[k]
+                    s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
+                    w += 0.25 * cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * s * s * xlen[k] * volume
+        out[i] = w
+
+
+@ti.kernel
+def init_bonds(mat: nd, lin: nd, bits: nd):
+    """Set the bit of every offset whose two ends are non-void."""
+    for i in range(mat.shape[0]):
+        for w in range(bits.shape[1]):
+            bits[i, w] = ti.u32(0)
+        if mat[i] != 0:
+            for k in range(lin.shape[0]):
+                if mat[i + lin[k]] != 0:
+                    bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)
+

@@ -1,0 +1,35 @@
+"""Surface correction: the directional energy method (Madenci & Oterkus, Peridynamic Theory and
+Its Applications, Springer 2014, §4.3; compared with other corrections by Le & Bobaru, Comput.
+Mech. 61 (2018) 499).
+
+A site near a free surface has fewer neighbours and is too soft. Under a uniaxial strain e along
+axis a a bond carries s = e n_a², so the strain energy of site i is ∝ Σ_k β_k |ξ_k| n_a⁴ over
+the bonds it has. The factor g_{a,i} = (that sum for a bulk site) / (that sum for site i) restores
+the bulk energy for each axis separately: bonds parallel to a surface are not stiffened, only the
+directions that lost neighbours. A bond takes ḡ = (g_i + g_j)/2 and the ellipse/ellipsoid
+interpolation G_ij = (Σ_a n_a² / ḡ_a²)^(−½). Factors come from the intact configuration once.
+Interfaces between two materials are not free surfaces (both sides are non-void): g = 1 there.
+"""
+
+import taichi as ti
+
+from .pmb import nd
+
+
+@ti.kernel
+def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template()):
+    for i in range(mat.shape[0]):
+        g = ti.Vector.one(float, dim)
+        if mat[i] != 0:
+            full = ti.Vector.zero(float, dim)
+            have = ti.Vector.zero(float, dim)
+            for k in range(lin.shape[0]):
+                n = xi[k] / xlen[k]
+                w = beta[k] * xlen[k] * n * n * n * n
+                full += w
+                if mat[i + lin[k]] != 0:
+                    have += w
+            for a in ti.static(range(dim)):
+                if have[a] > 0:
+                    g[a] = full[a] / have[a]
+        out[i] = g
