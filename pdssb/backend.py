@@ -8,6 +8,7 @@ agree. Taichi's offline cache stays on so compiled kernels are reused across run
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import io
 import os
 
@@ -16,11 +17,17 @@ from .errors import InputError
 _state: dict = {}
 
 
-def _import_taichi():
-    # Taichi prints a version banner on import; keep stdout clean for --json.
+def import_taichi():
+    """Import Taichi quietly: its banner and C++ warnings would break ``--json`` on stdout."""
+    os.environ.setdefault("TI_LOG_LEVEL", "error")
     with contextlib.redirect_stdout(io.StringIO()):
         import taichi as ti
     return ti
+
+
+def cuda_present() -> bool:
+    """A CUDA driver library is loadable (checked before asking Taichi, which logs when it is not)."""
+    return ctypes.util.find_library("cuda") is not None
 
 
 def init(arch: str = "auto", precision: str = "f64", threads: int | None = None) -> str:
@@ -32,22 +39,22 @@ def init(arch: str = "auto", precision: str = "f64", threads: int | None = None)
     key = (arch, precision, threads)
     if _state.get("key") == key:
         return _state["arch"]
-    ti = _import_taichi()
+    ti = import_taichi()
     fp = ti.f64 if precision == "f64" else ti.f32
     common = dict(default_fp=fp, offline_cache=True, log_level=ti.WARN)
     if threads is None and os.environ.get("PDSSB_THREADS"):
         threads = int(os.environ["PDSSB_THREADS"])
     cpu_opts = dict(cpu_max_num_threads=threads) if threads else {}
     used = "cpu"
-    if arch in ("gpu", "cuda", "auto"):
+    if arch in ("gpu", "cuda", "auto") and cuda_present():
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 ti.init(arch=ti.cuda, **common)
             used = "cuda" if ti.lang.impl.current_cfg().arch == ti.cuda else "cpu"
         except Exception:  # noqa: BLE001 - no CUDA runtime at all
             used = "cpu"
-        if used != "cuda" and arch != "auto":
-            raise InputError("--arch", "gpu requested but no CUDA device is available (use --arch cpu or auto)")
+    if arch in ("gpu", "cuda") and used != "cuda":
+        raise InputError("--arch", "gpu requested but no CUDA device is available (use --arch cpu or auto)")
     if used == "cpu":
         with contextlib.redirect_stdout(io.StringIO()):
             ti.init(arch=ti.cpu, **common, **cpu_opts)

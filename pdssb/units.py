@@ -76,7 +76,7 @@ KINDS: dict[str, tuple[tuple[float, ...], str]] = {
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
-_FACTOR = re.compile(r"^([A-Za-z]+)(?:\^\(?([-+]?\d+(?:\.\d+)?(?:/\d+)?)\)?)?$")
+_FACTOR = re.compile(r"^([A-Za-z]+)(?:\^\(?([-+]?\d+(?:\.\d+)?(?::\d+)?)\)?)?$")
 _SUPERSCRIPT = str.maketrans({"⁻": "-", "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "½": "0.5"})
 _MAX_TEXT = 64
 
@@ -95,6 +95,7 @@ def _normalise(text: str) -> str:
     t = text.replace("µ", "u").replace("μ", "u").replace("·", " ").replace("*", " ")
     t = t.replace("Ω", "Ohm").replace("√m", "m^0.5")
     t = re.sub(r"([A-Za-z])([⁻⁰¹²³⁴]+)", lambda mt: mt.group(1) + "^" + mt.group(2), t)
+    t = re.sub(r"\^\(([-+]?\d+)/(\d+)\)", r"^\1:\2", t)  # m^(1/2): not a division
     return t.translate(_SUPERSCRIPT)
 
 
@@ -132,8 +133,8 @@ def parse_unit(text: str) -> Unit:
                 raise UnitError(f"cannot read unit factor '{tok}'")
             base = _base_unit(mt.group(1))
             exp_text = mt.group(2) or "1"
-            if "/" in exp_text:
-                a, b = exp_text.split("/")
+            if ":" in exp_text:
+                a, b = exp_text.split(":")
                 exp = float(a) / float(b)
             else:
                 exp = float(exp_text)

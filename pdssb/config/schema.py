@@ -252,7 +252,6 @@ class DisplacementBC(Strict):
     region: str
     kind: Literal["displacement"]
     value: list[_free_or("length", "um")]
-    ramp: bool = True
 
 
 class VelocityBC(Strict):
@@ -265,10 +264,23 @@ class TractionBC(Strict):
     region: str
     kind: Literal["traction"]
     value: list[Stress]
-    ramp: bool = True
 
 
 Boundary = Annotated[Union[DisplacementBC, VelocityBC, TractionBC], Field(discriminator="kind")]
+
+
+class Eigenstrain(Strict):
+    """An isotropic stress-free strain ε* (e.g. Li swelling), ramped with the load, on a material or region."""
+
+    strain: float = Field(ge=-0.5, le=2.0)
+    material: Optional[str] = None
+    region: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.material is None) == (self.region is None):
+            raise ValueError("an eigenstrain needs exactly one of material or region")
+        return self
 
 
 # ---------------------------------------------------------------- solver, output
@@ -281,7 +293,7 @@ class Solver(Strict):
     break_mode: Literal["all", "most_stretched"] = "most_stretched"
     most_stretched_band: float = Field(default=0.02, ge=0, lt=1)
     max_cascade: int = Field(default=100_000, ge=1)
-    t_end: Optional[Time] = None
+    t_end: Optional[Time] = None  # dynamic: end time; quasi-static: pseudo-time of the last load step
     dt: Optional[Time] = None
     dt_safety: float = Field(default=0.7, gt=0, le=1)
 
@@ -312,5 +324,6 @@ class Scene(Strict):
     defects: list[Defect] = Field(default_factory=list, max_length=1024)
     regions: dict[str, Region] = Field(default_factory=dict, max_length=256)
     boundary: list[Boundary] = Field(default_factory=list, max_length=256)
+    eigenstrains: list[Eigenstrain] = Field(default_factory=list, max_length=256)
     solver: Solver = Field(default_factory=Solver)
     output: Output = Field(default_factory=Output)

@@ -14,7 +14,7 @@ order, so the result does not depend on the number of threads: reruns agree bit 
 
 import taichi as ti
 
-from .pmb import bond_factor, bond_is_set, nd
+from .pmb import ID_MASK, bond_factor, bond_is_set, nd
 
 BLOCK = 4096
 
@@ -25,12 +25,14 @@ def fictitious_density(mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, 
     """λ_i = safety · ½ Σ_j c_ij β G_ij V / |ξ| (Gershgorin bound on the bond stiffness row, Δt = 1)."""
     for i in range(mat.shape[0]):
         acc = 0.0
-        mi = mat[i]
+        wi = mat[i]
+        mi = wi & ID_MASK
         if mi != 0:
             for k in range(lin.shape[0]):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
-                    acc += cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * volume / xlen[k]
+                    wj = mat[j]
+                    acc += cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * volume / xlen[k]
         lam[i] = safety * 0.5 * acc if acc > 0 else 1.0
 
 

@@ -18,7 +18,7 @@ import math
 import taichi as ti
 
 from ..lattice.stencil import Stencil
-from .pmb import bond_factor, bond_is_set, nd, stretch
+from .pmb import ID_MASK, bond_factor, bond_is_set, nd, stretch
 
 
 def crossing_sum(stencil: Stencil, dx: float, volume: float, thickness: float | None) -> float:
@@ -49,12 +49,12 @@ def max_stretch_ratio(u: nd, eps: nd, mat: nd, bits: nd, lin: nd, xi: nd, xlen: 
     """max over breakable intact bonds of s / s0 (a max reduction: exact, so deterministic)."""
     r = 0.0
     for i in range(u.shape[0]):
-        mi = mat[i]
+        mi = mat[i] & ID_MASK
         if mi != 0:
             for k in range(lin.shape[0]):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
-                    s0 = s0pair[mi, mat[j]]
+                    s0 = s0pair[mi, mat[j] & ID_MASK]
                     if s0 > 0:
                         s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                         ti.atomic_max(r, s / s0)
@@ -73,7 +73,8 @@ def break_bonds(
     """
     n = 0
     for i in range(u.shape[0]):
-        mi = mat[i]
+        wi = mat[i]
+        mi = wi & ID_MASK
         if mi != 0:
             e = 0.0
             for w in range(bits.shape[1]):
@@ -83,14 +84,15 @@ def break_bonds(
                     k = w * 32 + b
                     if k < lin.shape[0] and ((word >> ti.cast(b, ti.u32)) & ti.u32(1)) != 0:
                         j = i + lin[k]
-                        s0 = s0pair[mi, mat[j]]
+                        wj = mat[j]
+                        s0 = s0pair[mi, wj & ID_MASK]
                         if s0 > 0:
                             s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                             if s > ratio * s0:
                                 new &= ~(ti.u32(1) << ti.cast(b, ti.u32))
                                 n += 1
-                                gij = bond_factor(gcorr, xi, xlen, i, j, k)
-                                e += 0.25 * cpair[mi, mat[j]] * beta[k] * gij * s * s * xlen[k] * volume
+                                gij = bond_factor(gcorr, xi, xlen, i, j, k, wi, wj)
+                                e += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * gij * s * s * xlen[k] * volume
                 bits[i, w] = new
             dissipated[i] += e
     return n

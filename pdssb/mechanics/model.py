@@ -75,6 +75,7 @@ class MechanicsModel:
         self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
         pmb.init_bonds(self.mat, self.lin, self.bits)
         surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim)
+        surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
         self.update_fictitious_density()
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
@@ -165,7 +166,7 @@ class MechanicsModel:
         """Δt = safety·min √(2ρ / Σ_j c β λ V/|ξ|): the Silling–Askari bound, from the ADR stiffness row."""
         self.update_fictitious_density(1.0)
         lam = self.lattice.gather(self.lam.to_numpy())  # ½ Σ c β λ V/|ξ|
-        mat = self.lattice.gather(self.mat.to_numpy())
+        mat = self.lattice.gather(self.mat.to_numpy()) & pmb.ID_MASK
         rho = self.table.rho[mat]
         ok = mat != 0
         return float(safety * np.sqrt(2.0 * rho[ok] / (2.0 * lam[ok])).min())

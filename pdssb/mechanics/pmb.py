@@ -24,6 +24,10 @@ from ..lattice.stencil import Stencil
 
 nd = ti.types.ndarray()
 
+#: bit set in a site's material word when it lies within a horizon of a free surface
+SURFACE_FLAG = 1 << 16
+ID_MASK = SURFACE_FLAG - 1
+
 #: Poisson's ratio a bond-based body has, per kinematic setting
 PD_POISSON = {"3d": 0.25, "strain": 0.25, "stress": 1.0 / 3.0}
 
@@ -79,11 +83,17 @@ def bond_is_set(bits: ti.template(), i, k):
 
 
 @ti.func
-def bond_factor(gcorr: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k):
-    """Directional surface correction G_ij = (Σ_a n_a² / ḡ_a²)^(−½), ḡ = (g_i + g_j)/2 (see surface.py)."""
-    gb = 0.5 * (gcorr[i] + gcorr[j])
-    n = xi[k] / xlen[k]
-    return 1.0 / ti.sqrt((n * n / (gb * gb)).sum())
+def bond_factor(gcorr: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k, wi, wj):
+    """Directional surface correction G_ij = (Σ_a n_a² / ḡ_a²)^(−½), ḡ the harmonic mean of g_i, g_j (surface.py).
+
+    ``wi``/``wj`` are the material words: bulk–bulk bonds (no SURFACE_FLAG) have G = 1 exactly.
+    """
+    g = 1.0
+    if (wi | wj) & SURFACE_FLAG:
+        gb = 2.0 / (1.0 / gcorr[i] + 1.0 / gcorr[j])
+        n = xi[k] / xlen[k]
+        g = 1.0 / ti.sqrt((n * n / (gb * gb)).sum())
+    return g
 
 
 @ti.func
@@ -101,20 +111,31 @@ def bond_forces(
     cpair: nd, body: nd, body_scale: float, fixmask: nd, volume: float,
     force: nd, fabs: nd, dim: ti.template(),
 ):
-    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V."""
+    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V.
+
+    f_ij V = c β G V (1/L0 − 1/|y|) y, with L0 = |ξ|(1 + ε*_ij): the same s as :func:`stretch`.
+    The site's own values are hoisted out of the bond loop.
+    """
+    nk = lin.shape[0]
     for i in range(u.shape[0]):
         acc = ti.Vector.zero(float, dim)
         aabs = 0.0
-        mi = mat[i]
+        wi = mat[i]
+        mi = wi & ID_MASK
         if mi != 0:
-            for k in range(lin.shape[0]):
+            ui = u[i]
+            ei = eps[i]
+            for k in range(nk):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
-                    s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
-                    fm = cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * s * volume
+                    wj = mat[j]
+                    y = xi[k] + (u[j] - ui)
+                    ly = y.norm()
+                    l0 = xlen[k] * (1.0 + 0.5 * (ei + eps[j]))
+                    cbv = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * volume
                     if ly > 0:
-                        acc += (fm / ly) * y
-                    aabs += ti.abs(fm)
+                        acc += (cbv * (1.0 / l0 - 1.0 / ly)) * y
+                    aabs += ti.abs(cbv * (ly / l0 - 1.0))
             acc += body_scale * body[i]
             fm_mask = fixmask[i]
             for a in ti.static(range(dim)):
@@ -132,13 +153,16 @@ def strain_energy_density(
     """W_i = ¼ Σ_j c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body."""
     for i in range(u.shape[0]):
         w = 0.0
-        mi = mat[i]
+        wi = mat[i]
+        mi = wi & ID_MASK
         if mi != 0:
             for k in range(lin.shape[0]):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
+                    wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
-                    w += 0.25 * cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * s * s * xlen[k] * volume
+                    g = bond_factor(gcorr, xi, xlen, i, j, k, wi, wj)
+                    w += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * g * s * s * xlen[k] * volume
         out[i] = w
 
 

@@ -10,7 +10,7 @@ Components are stored Voigt-like: 2D (xx, yy, xy), 3D (xx, yy, zz, yz, xz, xy).
 
 import taichi as ti
 
-from .pmb import bond_factor, bond_is_set, nd, stretch
+from .pmb import ID_MASK, bond_factor, bond_is_set, nd, stretch
 
 
 @ti.kernel
@@ -20,14 +20,16 @@ def virial_stress(
 ):
     for i in range(u.shape[0]):
         S = ti.Matrix.zero(float, dim, dim)
-        mi = mat[i]
+        wi = mat[i]
+        mi = wi & ID_MASK
         if mi != 0:
             for k in range(lin.shape[0]):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
+                    wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                     if ly > 0:
-                        fm = cpair[mi, mat[j]] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k) * s
+                        fm = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * s
                         S += (0.5 * fm * volume / ly) * y.outer_product(xi[k])
         S = 0.5 * (S + S.transpose())
         if ti.static(dim == 2):

@@ -7,14 +7,14 @@ Silling & Askari 2005 bound). Prescribed components follow u = u_bc + v_bc t exa
 
 import taichi as ti
 
-from .pmb import nd
+from .pmb import ID_MASK, nd
 
 
 @ti.kernel
 def kick_drift(u: nd, v: nd, force: nd, mat: nd, rho: nd, fixmask: nd, u_bc: nd, v_bc: nd,
                load: float, t_new: float, dt: float, dim: ti.template()):
     for i in range(u.shape[0]):
-        mi = mat[i]
+        mi = mat[i] & ID_MASK
         if mi != 0:
             fm = fixmask[i]
             for a in ti.static(range(dim)):
@@ -29,7 +29,7 @@ def kick_drift(u: nd, v: nd, force: nd, mat: nd, rho: nd, fixmask: nd, u_bc: nd,
 @ti.kernel
 def kick(v: nd, force: nd, mat: nd, rho: nd, fixmask: nd, dt: float, dim: ti.template()):
     for i in range(v.shape[0]):
-        mi = mat[i]
+        mi = mat[i] & ID_MASK
         if mi != 0:
             fm = fixmask[i]
             for a in ti.static(range(dim)):

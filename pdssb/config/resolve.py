@@ -1,0 +1,349 @@
+"""From a validated scene to everything a run needs: materials, lattice, ids, regions, BCs.
+
+This is where the physics checks live (the schema only checks form): Poisson ratios that
+bond-based PD cannot represent, a lattice too coarse for a defect, references to undefined
+materials or regions, STL files that do not load or escape the scene folder, and lattices
+too large for memory (refused before anything is allocated, with the estimate).
+Each problem is an :class:`~pdssb.errors.InputError` naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..lattice import defects as dfx
+from ..lattice import shapes as shp
+from ..lattice.grid import Lattice
+from ..lattice.stencil import Stencil
+from ..materials import get_material
+from ..mechanics.bond_table import BondTable, MaterialSpec, build_bond_table
+from ..mechanics.pmb import PD_POISSON, site_volume
+from .schema import Scene
+
+VOID = "void"
+DEFAULT_THICKNESS_M = 1e-6
+MAX_SITES = 2**31 - 1  # flat indices are 32-bit in the kernels
+_UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "nm": 1e-9}
+
+
+@dataclass
+class Setup:
+    """A scene resolved onto a lattice: the input of a run."""
+
+    scene: Scene  # with library materials and defaults filled in
+    base_dir: Path
+    setting: str  # "3d" | "strain" | "stress"
+    thickness: float | None
+    stencil: Stencil
+    lattice: Lattice
+    names: list[str]  # material names, index 1..n
+    materials: list[MaterialSpec]
+    material_ids: np.ndarray  # (n_sites,) 0 = void
+    regions: dict[str, np.ndarray]  # name -> bool mask (n_sites,)
+    fixmask: np.ndarray
+    u_bc: np.ndarray
+    v_bc: np.ndarray
+    body: np.ndarray  # N m^-3 at full load
+    eigenstrain: np.ndarray  # (n_sites,) ε* at full load
+    table: BondTable
+
+    @property
+    def volume(self) -> float:
+        return site_volume(self.lattice.dx, self.lattice.dim, self.thickness)
+
+
+def bytes_per_site(dim: int, precision: str, words: int) -> int:
+    """Bytes of device memory per padded site held by MechanicsModel (measured by construction)."""
+    f = 8 if precision == "f64" else 4
+    vectors = 8 * dim * f  # u v force force_old body u_bc v_bc gcorr
+    scalars = 7 * f  # eps lam fabs dmg dissipated vm hyd
+    sigma = (3 if dim == 2 else 6) * f
+    return vectors + scalars + sigma + 4 + 4 + 4 * words
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 16 * 2**30
+
+
+def _material_spec(name: str, m, setting: str) -> MaterialSpec:
+    where = f"materials.{name}"
+    lib = None
+    if m.base is not None:
+        try:
+            lib = get_material(m.base)
+        except KeyError as e:
+            raise InputError(f"{where}.base", str(e.args[0]) if e.args else "unknown material") from None
+
+    def pick(field, lib_value):
+        v = getattr(m, field)
+        if v is not None:
+            return v
+        if lib_value is None:
+            raise InputError(f"{where}.{field}", "missing: give it here or name a library material in base")
+        return lib_value
+
+    role = m.role or (lib.role if lib else None)
+    if role is None:
+        raise InputError(f"{where}.role", "missing: electrolyte, lithium or other (or name a library material in base)")
+    E = pick("youngs_modulus", lib.youngs_modulus.value if lib else None)
+    nu = pick("poisson_ratio", lib.poisson_ratio.value if lib else None)
+    rho = pick("density", lib.density.value if lib else None)
+    mismatch = m.poisson_mismatch or ("match_bulk" if role == "lithium" else "error")
+    gc = None
+    if m.fracture_energy is not None:
+        gc = m.fracture_energy
+    else:
+        kic = m.fracture_toughness
+        if kic is None and lib is not None and lib.fracture_toughness is not None:
+            kic = lib.fracture_toughness.value
+        if kic is not None:
+            gc = kic**2 * ((1.0 - nu**2) if setting != "stress" else 1.0) / E
+    if role == "electrolyte" and gc is None:
+        raise InputError(where, "an electrolyte needs fracture_toughness or fracture_energy")
+    nu_pd = PD_POISSON[setting]
+    if mismatch == "error" and abs(nu - nu_pd) > 5e-3:
+        kind = {"3d": "3D", "strain": "plane strain", "stress": "plane stress"}[setting]
+        raise InputError(
+            f"{where}.poisson_ratio",
+            f"bond-based peridynamics can only represent nu = {nu_pd:.4g} in {kind} (every bond is a central "
+            f"spring), got {nu:g}; use nu = {nu_pd:.4g}, or set poisson_mismatch = \"match_bulk\" (keep the bulk "
+            f"modulus, as for confined Li) or \"match_young\"",
+        )
+    return MaterialSpec(name, role, E, nu, rho, gc, mismatch)
+
+
+def _vec(values, dim: int, where: str) -> np.ndarray:
+    if len(values) != dim:
+        raise InputError(where, f"needs {dim} components, got {len(values)}")
+    return np.array(values, dtype=float)
+
+
+def _safe_path(base_dir: Path, rel: str, where: str) -> Path:
+    p = Path(rel)
+    if p.is_absolute() or ".." in p.parts:
+        raise InputError(where, "must be a relative path inside the scene's folder")
+    full = (base_dir / p).resolve()
+    if base_dir.resolve() not in full.parents and full != base_dir.resolve():
+        raise InputError(where, "must stay inside the scene's folder")
+    return full
+
+
+def build_shape(spec, dim: int, base_dir: Path, where: str):
+    try:
+        if spec.type == "box":
+            return shp.Box(_vec(spec.lo, dim, f"{where}.lo"), _vec(spec.hi, dim, f"{where}.hi"))
+        if spec.type in ("sphere", "circle"):
+            return shp.Sphere(_vec(spec.center, dim, f"{where}.center"), spec.radius)
+        if spec.type in ("ellipsoid", "ellipse"):
+            return shp.Ellipsoid(_vec(spec.center, dim, f"{where}.center"), _vec(spec.semi_axes, dim, f"{where}.semi_axes"))
+        if spec.type == "half_space":
+            return shp.HalfSpace(_vec(spec.point, dim, f"{where}.point"), _vec(spec.normal, dim, f"{where}.normal"))
+        if spec.type == "polygon":
+            if dim != 2:
+                raise InputError(where, "polygons are 2D; use an STL mesh in 3D")
+            return shp.Polygon([_vec(v, 2, f"{where}.vertices") for v in spec.vertices])
+        if spec.type == "stl":
+            if dim != 3:
+                raise InputError(where, "STL meshes are 3D; use a polygon in 2D")
+            path = _safe_path(base_dir, spec.path, f"{where}.path")
+            return shp.StlMesh(str(path), _UNIT_SCALE[spec.unit], tuple(_vec(spec.translate, 3, f"{where}.translate")))
+    except InputError:
+        raise
+    except (shp.GeometryError, ValueError) as e:
+        field = f"{where}.path" if spec.type == "stl" else where
+        raise InputError(field, str(e)) from None
+    raise InputError(where, f"unknown shape {spec.type}")  # pragma: no cover - schema forbids it
+
+
+def build_defect(spec, size: np.ndarray, where: str):
+    axis, direction = dfx.FACES[spec.face]
+    dim = len(size)
+    if axis >= dim:
+        raise InputError(f"{where}.face", f"face {spec.face} does not exist in {dim}D")
+    center = size / 2.0 if spec.center is None else _vec(spec.center, dim, f"{where}.center")
+    center = center.copy()
+    center[axis] = 0.0 if direction > 0 else size[axis]
+    try:
+        if spec.type == "semi_sphere":
+            return dfx.SemiSphere(spec.face, tuple(center), spec.radius)
+        if spec.type == "semi_ellipsoid":
+            return dfx.SemiEllipsoid(spec.face, tuple(center), spec.half_width, spec.depth)
+        if spec.type == "pyramid":
+            return dfx.Pyramid(spec.face, tuple(center), spec.aspect_ratio, spec.width, spec.height)
+        return dfx.Cube(spec.face, tuple(center), spec.width, spec.depth)
+    except ValueError as e:
+        raise InputError(where, str(e)) from None
+
+
+def _region_mask(name: str, r, x: np.ndarray, size: np.ndarray, delta: float, dx: float,
+                 ids: np.ndarray, index: dict[str, int], base_dir: Path) -> np.ndarray:
+    where = f"regions.{name}"
+    dim = x.shape[1]
+    if r.face is not None:
+        axis, direction = dfx.FACES[r.face]
+        if axis >= dim:
+            raise InputError(f"{where}.face", f"face {r.face} does not exist in {dim}D")
+        depth = r.depth if r.depth is not None else delta
+        coord = x[:, axis] if direction > 0 else size[axis] - x[:, axis]
+        mask = coord <= depth + 1e-9 * dx
+    else:
+        mask = build_shape(r.shape, dim, base_dir, f"{where}.shape").inside(x)
+    mask &= ids != 0
+    if r.material is not None:
+        if r.material not in index:
+            raise InputError(f"{where}.material", f"unknown material '{r.material}'")
+        mask &= ids == index[r.material]
+    if not mask.any():
+        raise InputError(where, "selects no lattice site")
+    return mask
+
+
+def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = None) -> Setup:
+    base_dir = Path(base_dir)
+    d = scene.domain
+    dim = d.dim
+    setting = "3d" if dim == 3 else d.plane
+    thickness = (d.thickness or DEFAULT_THICKNESS_M) if dim == 2 else None
+    size = np.array(d.size)
+    n = [int(round(s / d.dx)) for s in size]
+    if any(abs(ni * d.dx - s) > 1e-6 * d.dx for ni, s in zip(n, size)):
+        raise InputError("domain.dx", "must divide every domain size into a whole number of sites")
+    stencil = Stencil(dim, d.horizon_factor, d.partial_volume)
+    lattice = Lattice(tuple(n), d.dx, halo=stencil.reach)
+    precision = precision or scene.solver.precision
+    if lattice.n_padded > MAX_SITES:
+        raise InputError("domain", f"{lattice.n_padded:.3g} sites exceed the 2^31 index limit")
+    need = lattice.n_padded * bytes_per_site(dim, precision, stencil.words)
+    avail = _available_memory()
+    if need > 0.8 * avail:
+        raise InputError("domain", f"needs about {need / 2**30:.1f} GiB for {lattice.n_padded:.3g} sites; "
+                                   f"{avail / 2**30:.1f} GiB available (coarsen dx or shrink the domain)")
+
+    names = [k for k in scene.materials if k != VOID]
+    if VOID in scene.materials:
+        raise InputError(f"materials.{VOID}", "'void' is reserved for empty space")
+    materials = [_material_spec(k, scene.materials[k], setting) for k in names]
+    index = {k: i + 1 for i, k in enumerate(names)}
+    index[VOID] = 0
+
+    interfaces: dict[tuple[int, int], float | None] = {}
+    for q, itf in enumerate(scene.interfaces):
+        a, b = itf.materials
+        for mname in (a, b):
+            if mname not in index or mname == VOID:
+                raise InputError(f"interfaces[{q}].materials", f"unknown material '{mname}'")
+        key = (min(index[a], index[b]), max(index[a], index[b]))
+        if itf.breakable and itf.fracture_energy is None:
+            raise InputError(f"interfaces[{q}]", "a breakable interface needs fracture_energy")
+        interfaces[key] = itf.fracture_energy if itf.breakable else None
+
+    x = lattice.positions()
+    ids = np.zeros(lattice.n_sites, dtype=np.int32)
+    for q, body in enumerate(scene.bodies):
+        if body.material not in index:
+            raise InputError(f"bodies[{q}].material", f"unknown material '{body.material}'")
+        mask = np.ones(len(x), bool) if body.shape is None else build_shape(body.shape, dim, base_dir, f"bodies[{q}].shape").inside(x)
+        ids[mask] = index[body.material]
+    for q, spec in enumerate(scene.defects):
+        where = f"defects[{q}]"
+        if spec.fill not in index:
+            raise InputError(f"{where}.fill", f"unknown material '{spec.fill}'")
+        shape = build_defect(spec, size, where)
+        feature = shape.min_feature_size()
+        if feature < 2.0 * d.dx:
+            raise InputError(where, f"smallest size {feature * 1e6:.4g} um is under 2 lattice spacings "
+                                    f"(dx = {d.dx * 1e6:.4g} um): refine dx to resolve the defect")
+        ids[shape.inside(x)] = index[spec.fill]
+    if not (ids != 0).any():
+        raise InputError("bodies", "no lattice site holds any material")
+
+    delta = d.horizon_factor * d.dx
+    regions = {name: _region_mask(name, r, x, size, delta, d.dx, ids, index, base_dir) for name, r in scene.regions.items()}
+
+    fixmask = np.zeros(lattice.n_sites, np.int32)
+    u_bc = np.zeros((lattice.n_sites, dim))
+    v_bc = np.zeros((lattice.n_sites, dim))
+    body = np.zeros((lattice.n_sites, dim))
+    vol = site_volume(d.dx, dim, thickness)
+    for q, bc in enumerate(scene.boundary):
+        where = f"boundary[{q}]"
+        if bc.region not in regions:
+            raise InputError(f"{where}.region", f"unknown region '{bc.region}'")
+        mask = regions[bc.region]
+        if len(bc.value) != dim:
+            raise InputError(f"{where}.value", f"needs {dim} components, got {len(bc.value)}")
+        if bc.kind == "traction":
+            r = scene.regions[bc.region]
+            if r.face is None:
+                raise InputError(f"{where}.region", "a traction needs a region defined by a face")
+            axis, _ = dfx.FACES[r.face]
+            others = [a for a in range(dim) if a != axis]
+            cols = np.unique(np.floor(x[mask][:, others] / d.dx).astype(np.int64), axis=0).shape[0]
+            area = cols * d.dx ** (dim - 1) * (thickness if dim == 2 else 1.0)
+            per_site = np.array(bc.value) * area / (mask.sum() * vol)
+            body[mask] += per_site
+            continue
+        for a, val in enumerate(bc.value):
+            if val == "free":
+                continue
+            fixmask[mask] |= 1 << a
+            if bc.kind == "displacement":
+                u_bc[mask, a] = val
+                v_bc[mask, a] = 0.0
+            else:
+                v_bc[mask, a] = val
+                u_bc[mask, a] = 0.0
+
+    eig = np.zeros(lattice.n_sites)
+    for q, es in enumerate(scene.eigenstrains):
+        where = f"eigenstrains[{q}]"
+        if es.material is not None:
+            if es.material not in index or es.material == VOID:
+                raise InputError(f"{where}.material", f"unknown material '{es.material}'")
+            mask = ids == index[es.material]
+        else:
+            if es.region not in regions:
+                raise InputError(f"{where}.region", f"unknown region '{es.region}'")
+            mask = regions[es.region]
+        eig[mask] = es.strain
+
+    volume = site_volume(d.dx, dim, thickness)
+    table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness)
+    resolved = _resolved_scene(scene, materials, thickness)
+    return Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
+                 fixmask, u_bc, v_bc, body, eig, table)
+
+
+def _resolved_scene(scene: Scene, materials: list[MaterialSpec], thickness: float | None) -> Scene:
+    """The scene with library values written out, so the saved copy reproduces the run alone."""
+    mats = {}
+    for m in materials:
+        mats[m.name] = scene.materials[m.name].model_copy(update=dict(
+            role=m.role, youngs_modulus=m.youngs_modulus, poisson_ratio=m.poisson_ratio, density=m.density,
+            fracture_toughness=None, fracture_energy=m.fracture_energy, poisson_mismatch=m.poisson_mismatch))
+    domain = scene.domain.model_copy(update=dict(thickness=thickness)) if thickness is not None else scene.domain
+    return scene.model_copy(update=dict(materials=mats, domain=domain))
+
+
+def material_sources(names: list[str], scene: Scene) -> dict:
+    """For the manifest: where every library value a scene used comes from."""
+    out = {}
+    for name in names:
+        base = scene.materials[name].base
+        if base:
+            lib = get_material(base)
+            out[name] = {k: {"value": v.value, "unit": v.unit, "source": v.source} for k, v in lib.sourced_items().items()}
+    return out
+
+

@@ -1,0 +1,164 @@
+"""Verification problems with closed-form answers, defined once and used by tests and docs.
+
+Each function builds a small body directly on :class:`MechanicsModel`, runs it, and returns the
+measured quantity next to the closed form it should reproduce (MODEL.md §7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lattice.grid import Lattice
+from .lattice.stencil import Stencil
+from .mechanics.bond_table import MaterialSpec, build_bond_table
+from .mechanics.model import MechanicsModel
+from .mechanics.pmb import PD_POISSON, site_volume
+
+E_REF = 100e9  # Pa
+RHO_REF = 2000.0  # kg m^-3
+
+
+def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1.0, m: float = 3.0,
+           ids: np.ndarray | None = None, thickness: float | None = None):
+    dim = 3 if setting == "3d" else 2
+    h = (thickness or dx) if dim == 2 else None
+    stencil = Stencil(dim, m)
+    lattice = Lattice(shape, dx, halo=stencil.reach)
+    vol = site_volume(dx, dim, h)
+    spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc, "error")
+    table = build_bond_table([spec], {}, setting, stencil, dx, vol, h)
+    mat = np.ones(lattice.n_sites, np.int32) if ids is None else ids
+    return MechanicsModel(lattice, stencil, mat, table, setting, h, "f64"), lattice, vol, h
+
+
+def uniaxial_tension(setting: str, width: int, length: int | None = None, strain: float = 1e-4,
+                     clamp_layers: int = 3) -> dict:
+    """Bar pulled along x by prescribed end displacements, lateral faces free.
+
+    Stress = reaction force on one clamp / cross-section; strain = slope of u_x(x) in the middle
+    third (away from the clamps). Closed form: σ/ε = E (3D, plane stress) and E/(1−ν²) (plane
+    strain, where σ_zz = ν σ_xx keeps ε_zz = 0).
+    """
+    dim = 3 if setting == "3d" else 2
+    length = length or 2 * width
+    shape = (length, width) if dim == 2 else (length, width, width)
+    dx = 1e-6
+    model, lattice, vol, h = _model(setting, shape, dx, gc=None)
+    x = lattice.positions()
+    lx = length * dx
+    left = x[:, 0] < clamp_layers * dx
+    right = x[:, 0] > lx - clamp_layers * dx
+    fix = np.zeros(lattice.n_sites, np.int32)
+    fix[left | right] = 1
+    u_bc = np.zeros((lattice.n_sites, dim))
+    u_bc[right, 0] = 0.5 * strain * lx
+    u_bc[left, 0] = -0.5 * strain * lx
+    for a in range(1, dim):  # remove rigid motion: pin the mid line of the left clamp laterally
+        mid = left & (np.abs(x[:, a] - x[:, a].mean()) < 0.6 * dx)
+        fix[mid] |= 1 << a
+    model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+    res = model.relax(1e-9, 200_000)
+    u = model.field("u")
+    mid = (x[:, 0] > lx / 3) & (x[:, 0] < 2 * lx / 3)
+    eps = np.polyfit(x[mid, 0], u[mid, 0], 1)[0]
+    model.fixmask.fill(0)  # internal force on the clamp sites = minus the reaction
+    model.compute_forces()
+    reaction = -model.field("force")[right, 0].sum() * vol
+    area = width * dx * (h if dim == 2 else width * dx)
+    nu = PD_POISSON[setting]
+    expected = E_REF / (1 - nu**2) if setting == "strain" else E_REF
+    return dict(modulus=reaction / area / eps, expected=expected, converged=res.converged, iterations=res.iterations)
+
+
+def fracture_energy(setting: str, width: int = 40, height: int = 16, steps: int = 2000) -> dict:
+    """Energy per unit area to break every bond across a plane, by opening the body rigidly.
+
+    The upper half is displaced normal to the plane y = H/2 in small increments; each
+    increment breaks the bonds past s0 and books each bond's energy at breaking. Only sites more
+    than a horizon from the lateral faces are counted, so the result is per unit area of an
+    infinite plane. Closed form: G_c (the value the critical stretch was derived from).
+    """
+    dim = 3 if setting == "3d" else 2
+    shape = (width, height) if dim == 2 else (width, height, width)
+    dx = 1e-6
+    gc = 10.0
+    model, lattice, vol, h = _model(setting, shape, dx, gc=gc)
+    x = lattice.positions()
+    upper = x[:, 1] > 0.5 * height * dx
+    s0 = model.table.s0[1, 1]
+    # a crossing bond (o_x, o_y) reaches s0 at an opening of about |ξ|² s0 / (o_y Δx): the flattest
+    # bond of the stencil needs (m + ½)² s0 Δx; open to twice that so every crossing bond breaks
+    dmax = 2.0 * (model.stencil.horizon_factor + 0.5) ** 2 * s0 * dx
+    u = np.zeros((lattice.n_sites, dim))
+    for k in range(1, steps + 1):
+        u[upper, 1] = dmax * k / steps
+        model.set_field("u", u)
+        model.break_bonds(1.0)
+    delta = model.stencil.horizon_factor * dx
+    lateral = [a for a in range(dim) if a != 1]
+    inner = np.all([(x[:, a] > delta + dx) & (x[:, a] < shape[a] * dx - delta - dx) for a in lateral], axis=0)
+    energy = model.field("dissipated")[inner].sum() * vol
+    inner_cols = np.prod([np.ptp(np.floor(x[inner][:, a] / dx)) + 1 for a in lateral])
+    area = inner_cols * dx ** (dim - 1) * (h if dim == 2 else 1.0)
+    return dict(energy_per_area=energy / area, expected=gc, increments=steps,
+                intact_crossing=_intact_crossing(model, x, upper))
+
+
+def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_mode: str = "all",
+                     tolerance: float = 1e-4) -> dict:
+    """A 2D plate with an edge notch and a hole above the notch line, pulled apart in y.
+
+    The crack starts at the notch tip and is drawn off the notch line towards the hole, so its
+    path is curved. Returns the damaged sites and the path (row of the most damaged site in each
+    column). Quasi-static growth must not depend on how finely the same final displacement is
+    reached (MODEL.md §7.9): after each load step the cascade breaks and relaxes at fixed load
+    until no bond is past its critical stretch.
+    """
+    nx, ny = shape
+    dx = 1e-6
+    x = Lattice(shape, dx, halo=0).positions()
+    notch = (x[:, 0] < 0.3 * nx * dx) & (np.abs(x[:, 1] - 0.5 * ny * dx) < 0.6 * dx)
+    hole = np.hypot(x[:, 0] - 0.7 * nx * dx, x[:, 1] - 0.68 * ny * dx) < 0.1 * nx * dx
+    ids = np.where(notch | hole, 0, 1).astype(np.int32)
+    model, lattice, vol, h = _model("strain", shape, dx, gc=1.0, ids=ids)
+    top = x[:, 1] > (ny - 3) * dx
+    bottom = x[:, 1] < 3 * dx
+    fix = np.zeros(lattice.n_sites, np.int32)
+    fix[(top | bottom) & (ids != 0)] = 3
+    s0 = model.table.s0[1, 1]
+    opening = 3.0 * s0 * ny * dx
+    u_bc = np.zeros((lattice.n_sites, 2))
+    u_bc[top, 1] = 0.5 * opening
+    u_bc[bottom, 1] = -0.5 * opening
+    model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+    total_iters = 0
+    for k in range(1, load_steps + 1):
+        model.load = k / load_steps
+        total_iters += model.relax(tolerance, 200_000).iterations
+        while True:
+            rmax = model.max_stretch_ratio()
+            if rmax <= 1.0:
+                break
+            ratio = 1.0 if break_mode == "all" else max(1.0, rmax * 0.98)
+            if model.break_bonds(ratio) == 0:
+                break
+            total_iters += model.relax(tolerance, 200_000).iterations
+    model.compute_damage()
+    dmg = model.field("dmg")
+    grid = dmg.reshape(shape)
+    path = np.where(grid.max(axis=1) > 0.3, grid.argmax(axis=1), -1)
+    return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters)
+
+
+def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) -> int:
+    """Bonds that still join the two halves (must be 0 once the body is fully opened)."""
+    bits = model.lattice.gather(model.bits.to_numpy())
+    up_padded = model.lattice.scatter(upper.astype(np.int8))
+    idx = model.lattice.interior_index()
+    lin = model.lattice.linear_offsets(model.stencil)
+    count = 0
+    for k in range(model.stencil.size):
+        on = ((bits[:, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+        crosses = (~upper) & (up_padded[idx + lin[k]] == 1)
+        count += int((on & crosses).sum())
+    return count
