@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from .units import BOLTZMANN_EV_PER_K
+
 __all__ = [
     "Sourced",
     "MaterialData",
@@ -32,11 +34,8 @@ __all__ = [
     "ALIASES",
     "get_material",
     "material_names",
-    "BOLTZMANN_EV",
 ]
 
-#: Boltzmann constant in eV K^-1 (CODATA 2018, exact by SI definition).
-BOLTZMANN_EV = 8.617333262e-5
 
 _PLANES = ("strain", "stress", "3d")
 
@@ -175,7 +174,7 @@ class MaterialData:
                 "kappa(T) is only defined at the reference temperature"
             )
         ea = self.conductivity_activation_energy.value
-        return kappa * math.exp(-ea / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature))
+        return kappa * math.exp(-ea / BOLTZMANN_EV_PER_K * (1.0 / temperature - 1.0 / reference_temperature))
 
     def sourced_items(self) -> dict[str, Sourced]:
         """All non-``None`` :class:`Sourced` fields, by field name."""

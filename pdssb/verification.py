@@ -70,6 +70,44 @@ def uniaxial_tension(setting: str, width: int, length: int | None = None, strain
     return dict(modulus=reaction / area / eps, expected=expected, converged=res.converged, iterations=res.iterations)
 
 
+def bimaterial_bar(stiffness_ratio: float, width: int = 30, length: int = 80, strain: float = 1e-4) -> dict:
+    """A plane-stress bar whose halves (along x) have moduli E and ratio·E, pulled by its ends.
+
+    Closed form (springs in series, Reuss): the end-to-end modulus is 2/(1/E_a + 1/E_b) times the
+    surface-free value; measured from the clamp reaction and the displacement jump between two
+    stations, each a quarter of the length from its clamp, so clamp effects cancel.
+    """
+    setting, dx, h = "stress", 1e-6, 1e-6
+    shape = (length, width)
+    stencil = Stencil(2, 3.0)
+    lattice = Lattice(shape, dx, halo=stencil.reach)
+    vol = site_volume(dx, 2, h)
+    ea, eb = E_REF, stiffness_ratio * E_REF
+    specs = [MaterialSpec(n, "other", e, 1.0 / 3.0, RHO_REF, None, "error") for n, e in (("a", ea), ("b", eb))]
+    table = build_bond_table(specs, {}, setting, stencil, dx, vol, h)
+    x = lattice.positions()
+    lx = length * dx
+    ids = np.where(x[:, 0] < lx / 2, 1, 2).astype(np.int32)
+    model = MechanicsModel(lattice, stencil, ids, table, setting, h, "f64")
+    left, right = x[:, 0] < 3 * dx, x[:, 0] > lx - 3 * dx
+    fix = np.zeros(lattice.n_sites, np.int32)
+    fix[left | right] = 1
+    fix[left & (np.abs(x[:, 1] - x[:, 1].mean()) < 0.6 * dx)] |= 2
+    u_bc = np.zeros((lattice.n_sites, 2))
+    u_bc[right, 0] = strain * lx
+    model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+    model.relax(1e-10, 200_000)
+    u = model.field("u")
+    xa, xb = lx / 4, 3 * lx / 4
+    col = lambda xc: np.abs(x[:, 0] - xc) < 0.6 * dx  # noqa: E731
+    du = u[col(xb), 0].mean() - u[col(xa), 0].mean()
+    model.fixmask.fill(0)
+    model.compute_forces()
+    sigma = -model.field("force")[right, 0].sum() * vol / (width * dx * h)
+    modulus = sigma * (xb - xa) / du
+    return dict(modulus=modulus, expected=2.0 / (1.0 / ea + 1.0 / eb))
+
+
 def fracture_energy(setting: str, width: int = 40, height: int = 16, steps: int = 2000) -> dict:
     """Energy per unit area to break every bond across a plane, by opening the body rigidly.
 
