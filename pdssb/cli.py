@@ -58,14 +58,22 @@ def run(
         out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
     except InputError as e:
         _fail(e)
-    sim = Simulation(setup, prec)
+    if setup.scene.electrochem is not None:
+        from .coupled import CoupledSimulation
+
+        sim = CoupledSimulation(setup, prec)
+    else:
+        sim = Simulation(setup, prec)
     summary = _run_with_progress(sim, out_dir, quiet or as_json, dict(arch=used, precision=prec, scene_file=str(scene)))
     summary["run_dir"] = str(out_dir)
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
+        fail = ""
+        if summary.get("failure_cause"):
+            fail = f", failed at t = {summary['failure_time_s']:.4g} s ({summary['failure_cause']})"
         err.print(f"done: {summary['steps']} steps, {summary['bonds_broken']} bonds broken, "
-                  f"max von Mises {summary['von_mises_max_MPa']:.4g} MPa, {summary['wall_time_s']:.1f} s → {out_dir}")
+                  f"max von Mises {summary['von_mises_max_MPa']:.4g} MPa{fail}, {summary['wall_time_s']:.1f} s → {out_dir}")
 
 
 def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict) -> dict:
@@ -76,14 +84,15 @@ def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict) -> dict:
     try:
         if quiet:
             return sim.run(out_dir, extra_manifest=extra)
-        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err, transient=False) as progress:
             task = progress.add_task(sim.setup.scene.title, total=None, info="")
 
-            def on_step(k, total, row):
-                progress.update(task, completed=k, total=total or None,
-                                info=f"broken {row['bonds_broken_total']}  σ_vm,max {row['von_mises_max_MPa']:.3g} MPa")
+            def on_step(done, total, row):
+                t = f"t {row['time_s']:.4g} s  " if "current_mA" in row else ""
+                progress.update(task, completed=done, total=total or None,
+                                info=f"{t}broken {row['bonds_broken_total']}  σ_vm,max {row['von_mises_max_MPa']:.3g} MPa")
 
             return sim.run(out_dir, on_step=on_step, extra_manifest=extra)
     except OutputWriteError as e:

@@ -53,6 +53,8 @@ def prepare_run_dir(out: Path, overwrite: bool) -> Path:
 class Simulation:
     """Drives a :class:`MechanicsModel` through a scene's loading and writes the run folder."""
 
+    columns = COLUMNS
+
     def __init__(self, setup: Setup, precision: str = "f64"):
         self.setup = setup
         self.model = MechanicsModel(setup.lattice, setup.stencil, setup.material_ids, setup.table, setup.setting,
@@ -156,7 +158,6 @@ class Simulation:
         """Run to the end; write the run folder if ``out`` is given. Returns the summary."""
         t0 = time.time()
         scene = self.setup.scene
-        total = scene.solver.load_steps if scene.solver.kind == "quasi_static" else None
         ts = snaps = None
         if out is not None:
             resolved = scene.model_dump(mode="json", exclude_none=True)
@@ -167,19 +168,23 @@ class Simulation:
                              stencil_offsets=self.setup.stencil.size), **(extra_manifest or {})))
             write_manifest(out, manifest)
             atomic_write_text(out / "scene.toml", dump_scene(scene))
-            ts = TimeSeriesWriter(out / "timeseries.csv", COLUMNS)
+            ts = TimeSeriesWriter(out / "timeseries.csv", self.columns)
             snaps = SnapshotWriter(out)
             x = self.setup.lattice.positions()
         status = "completed"
+        last_snap = k = 0
         try:
             for k, iters, broken, res in self.steps():
                 row = self.record(k, iters, broken, res)
                 if ts is not None:
                     ts.append(row)
-                    if k % scene.output.every == 0 or k == total:
+                    if k % scene.output.every == 0:
                         snaps.write(k, self.model.time, x, self.snapshot_fields())
+                        last_snap = k
                 if on_step is not None:
-                    on_step(k, total or 0, row)
+                    on_step(*self.progress(k), row)
+            if snaps is not None and k and last_snap != k:
+                snaps.write(k, self.model.time, x, self.snapshot_fields())
         finally:
             if ts is not None:
                 ts.close()
@@ -188,6 +193,11 @@ class Simulation:
             finalize_manifest(out, wall_time_s=summary["wall_time_s"], status=status, summary=summary)
             atomic_write_json(out / "summary.json", summary)
         return summary
+
+    def progress(self, step: int) -> tuple[float, float | None]:
+        """(done, total) for a progress bar: load steps here, simulated time in coupled runs."""
+        s = self.setup.scene.solver
+        return step, (s.load_steps if s.kind == "quasi_static" else None)
 
     def summary(self, status: str, wall: float) -> dict:
         last = self.records[-1] if self.records else {}

@@ -50,6 +50,8 @@ class Setup:
     body: np.ndarray  # N m^-3 at full load
     eigenstrain: np.ndarray  # (n_sites,) ε* at full load
     table: BondTable
+    kappa: np.ndarray | None = None  # (n_sites,) ionic conductivity, S m^-1 (electrochem scenes)
+    counter_electrode: np.ndarray | None = None  # (n_sites,) bool
 
     @property
     def volume(self) -> float:
@@ -171,9 +173,11 @@ def build_defect(spec, size: np.ndarray, where: str):
     dim = len(size)
     if axis >= dim:
         raise InputError(f"{where}.face", f"face {spec.face} does not exist in {dim}D")
-    center = size / 2.0 if spec.center is None else _vec(spec.center, dim, f"{where}.center")
-    center = center.copy()
-    center[axis] = 0.0 if direction > 0 else size[axis]
+    if spec.center is None:  # centre of the face
+        center = size / 2.0
+        center[axis] = 0.0 if direction > 0 else size[axis]
+    else:  # as given: its normal component places the mouth (e.g. on an electrolyte above a Li layer)
+        center = _vec(spec.center, dim, f"{where}.center")
     try:
         if spec.type == "semi_sphere":
             return dfx.SemiSphere(spec.face, tuple(center), spec.radius)
@@ -321,8 +325,49 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     volume = site_volume(d.dx, dim, thickness)
     table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness)
     resolved = _resolved_scene(scene, materials, thickness)
-    return Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
-                 fixmask, u_bc, v_bc, body, eig, table)
+    setup = Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
+                  fixmask, u_bc, v_bc, body, eig, table)
+    if scene.electrochem is not None:
+        _resolve_electrochem(setup, scene, index)
+    return setup
+
+
+def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> None:
+    """Conductivities, counter electrode, and the checks a coupled scene needs."""
+    ec = scene.electrochem
+    ids = setup.material_ids
+    roles = np.array(["void"] + [m.role for m in setup.materials])
+    site_role = roles[ids]
+    kappa_of = np.zeros(len(setup.materials) + 1)
+    for a, name in enumerate(setup.names, start=1):
+        m = scene.materials[name]
+        if setup.materials[a - 1].role != "electrolyte":
+            continue
+        kappa = m.ionic_conductivity
+        if kappa is None and m.base is not None:
+            lib = get_material(m.base)
+            if lib.ionic_conductivity is not None:
+                kappa = lib.ionic_conductivity.value
+        if kappa is None or not kappa > 0:
+            raise InputError(f"materials.{name}.ionic_conductivity", "an electrolyte needs a positive ionic conductivity")
+        kappa_of[a] = kappa
+    if ec.counter_electrode not in setup.regions:
+        raise InputError("electrochem.counter_electrode", f"unknown region '{ec.counter_electrode}'")
+    ce = setup.regions[ec.counter_electrode] & (site_role == "electrolyte")
+    if not ce.any():
+        raise InputError("electrochem.counter_electrode", "the counter electrode does not touch the electrolyte")
+    li = site_role == "lithium"
+    se = site_role == "electrolyte"
+    lin = setup.lattice.linear_offsets(setup.stencil)
+    li_p = setup.lattice.scatter(li.astype(np.int8))
+    idx = setup.lattice.interior_index()
+    touches = np.zeros(len(ids), bool)
+    for k in range(setup.stencil.size):
+        touches |= se & (li_p[idx + lin[k]] == 1)
+    if not touches.any():
+        raise InputError("electrochem", "the scene has no Li|electrolyte interface (no lithium site borders the electrolyte)")
+    setup.kappa = kappa_of[ids]
+    setup.counter_electrode = ce
 
 
 def _resolved_scene(scene: Scene, materials: list[MaterialSpec], thickness: float | None) -> Scene:

@@ -8,11 +8,12 @@ readable units when the resolved scene is saved beside a run. Unknown keys are r
 
 from __future__ import annotations
 
+import bisect
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_serializer, model_validator
 
-from ..units import UnitError, format_quantity, parse_quantity
+from ..units import UnitError, format_quantity, parse_quantity, parse_temperature
 
 
 def _quantity(kind: str, unit: str):
@@ -33,6 +34,20 @@ Toughness = _quantity("toughness", "MPa m^0.5")
 Time = _quantity("time", "s")
 Velocity = _quantity("velocity", "um/s")
 Density = _quantity("density", "g cm^-3")
+Conductivity = _quantity("conductivity", "S m^-1")
+CurrentDensity = _quantity("current_density", "mA cm^-2")
+Voltage = _quantity("voltage", "V")
+AreaResistance = _quantity("area_resistance", "Ohm cm^2")
+
+
+def _temperature(v):
+    try:
+        return parse_temperature(v)
+    except UnitError as e:
+        raise ValueError(str(e)) from None
+
+
+Temperature = Annotated[float, BeforeValidator(_temperature), PlainSerializer(lambda x: f"{x:.12g} K", return_type=str)]
 
 Face = Literal["-x", "+x", "-y", "+y", "-z", "+z"]
 
@@ -87,9 +102,12 @@ class Material(Strict):
     fracture_toughness: Optional[Toughness] = None
     fracture_energy: Optional[EnergyPerArea] = None
     poisson_mismatch: Optional[Literal["error", "match_bulk", "match_young"]] = None
+    ionic_conductivity: Optional[Conductivity] = None
 
     @model_validator(mode="after")
     def _check(self):
+        if self.ionic_conductivity is not None and self.ionic_conductivity <= 0:
+            raise ValueError("ionic_conductivity must be positive")
         if self.youngs_modulus is not None and self.youngs_modulus <= 0:
             raise ValueError("youngs_modulus must be positive")
         if self.poisson_ratio is not None and not (-1.0 < self.poisson_ratio < 0.5):
@@ -308,6 +326,141 @@ class Solver(Strict):
         return self
 
 
+class Kinetics(Strict):
+    """Interface kinetics on every Li–electrolyte bond (MODEL.md §4)."""
+
+    model: Literal["butler_volmer", "linear", "tafel", "sinh"] = "butler_volmer"
+    exchange_current_density: CurrentDensity = 0.1  # 0.01 mA cm^-2, seed 000 Table 1
+    alpha_a: float = Field(default=0.5, gt=0, lt=1)
+    alpha_c: float = Field(default=0.5, gt=0, lt=1)
+    equilibrium_potential: Voltage = 0.0
+    charge_transfer_resistance: Optional[AreaResistance] = None  # linear model; default RT/(F i0)
+    mechanical_overpotential: bool = True
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.exchange_current_density > 0:
+            raise ValueError("exchange_current_density must be positive")
+        if self.charge_transfer_resistance is not None and self.charge_transfer_resistance <= 0:
+            raise ValueError("charge_transfer_resistance must be positive")
+        return self
+
+
+class Control(Strict):
+    """Potentiostatic (``mode = "voltage"``: the counter electrode's potential against Li) or
+    galvanostatic (``mode = "current"``: the plating current density over the counter electrode's
+    area). Constant ``value`` or a ``schedule`` of [time, value] pairs, held piecewise constant
+    (``interpolation = "step"``, for steps and pulses) or interpolated linearly."""
+
+    mode: Literal["voltage", "current"] = "voltage"
+    value: Optional[float] = None
+    schedule: Optional[list[tuple[float, float]]] = Field(default=None, max_length=100_000)
+    interpolation: Literal["step", "linear"] = "step"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_quantities(cls, data):
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        kind = "current_density" if data.get("mode") == "current" else "voltage"
+        try:
+            if "value" in data:
+                data["value"] = parse_quantity(data["value"], kind)
+            if isinstance(data.get("schedule"), list):
+                rows = []
+                for q, row in enumerate(data["schedule"]):
+                    if not isinstance(row, (list, tuple)) or len(row) != 2:
+                        raise UnitError(f"schedule[{q}] must be [time, value]")
+                    rows.append((parse_quantity(row[0], "time"), parse_quantity(row[1], kind)))
+                data["schedule"] = rows
+        except UnitError as e:
+            raise ValueError(str(e)) from None
+        return data
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.value is None) == (self.schedule is None):
+            raise ValueError("give exactly one of value or schedule")
+        if self.schedule is not None:
+            times = [t for t, _ in self.schedule]
+            if not times:
+                raise ValueError("schedule is empty")
+            if any(b <= a for a, b in zip(times, times[1:])):
+                raise ValueError("schedule times must increase strictly (the schedule is not monotonic in time)")
+            if times[0] < 0:
+                raise ValueError("schedule times must be non-negative")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        out = handler(self)
+        unit = "mA cm^-2" if self.mode == "current" else "V"
+        if self.value is not None:
+            out["value"] = format_quantity(self.value, unit)
+        if self.schedule is not None:
+            out["schedule"] = [[format_quantity(t, "s"), format_quantity(v, unit)] for t, v in self.schedule]
+        return out
+
+    def at(self, t: float) -> float:
+        """The controlled quantity (SI: V or A m⁻²) at time t."""
+        if self.value is not None:
+            return self.value
+        times = [p[0] for p in self.schedule]
+        values = [p[1] for p in self.schedule]
+        if t <= times[0]:
+            return values[0]
+        if t >= times[-1]:
+            return values[-1]
+        k = bisect.bisect_right(times, t) - 1
+        if self.interpolation == "step":
+            return values[k]
+        w = (t - times[k]) / (times[k + 1] - times[k])
+        return values[k] + w * (values[k + 1] - values[k])
+
+    def next_change(self, t: float) -> float | None:
+        """The next schedule time after t (a step must not jump over it), or None."""
+        if self.schedule is None:
+            return None
+        for tk, _ in self.schedule:
+            if tk > t * (1 + 1e-12) + 1e-300:
+                return tk
+        return None
+
+
+class Failure(Strict):
+    damage_threshold: float = Field(default=0.8, gt=0, le=1)
+    crack_depth: Optional[Length] = None
+    span: Literal["electrodes", "any"] = "electrodes"
+
+
+class Electrochem(Strict):
+    """Ionic conduction, interface kinetics, deposition and failure (MODEL.md §4–5)."""
+
+    temperature: Temperature = 300.0
+    counter_electrode: str
+    kinetics: Kinetics = Field(default_factory=Kinetics)
+    control: Control
+    conductivity_damage: Literal["bonds", "seed000"] = "seed000"
+    deposition: Literal["local", "fluid"] = "local"
+    li_follows_crack: Optional[float] = Field(default=0.8, gt=0, le=1)
+    failure: Failure = Field(default_factory=Failure)
+    t_end: Time
+    dt: Time
+    dt_min: Optional[Time] = None
+    max_eigenstrain_increment: float = Field(default=2e-4, gt=0, le=0.1)
+    max_broken_per_step: int = Field(default=200, ge=1)
+    solve_tolerance: float = Field(default=1e-8, gt=0, lt=1e-2)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.temperature > 0:
+            raise ValueError("temperature must be positive")
+        if self.t_end <= 0 or self.dt <= 0:
+            raise ValueError("t_end and dt must be positive")
+        return self
+
+
 class Output(Strict):
     every: int = Field(default=1, ge=1)
     vtu: bool = True
@@ -326,4 +479,5 @@ class Scene(Strict):
     boundary: list[Boundary] = Field(default_factory=list, max_length=256)
     eigenstrains: list[Eigenstrain] = Field(default_factory=list, max_length=256)
     solver: Solver = Field(default_factory=Solver)
+    electrochem: Optional[Electrochem] = None
     output: Output = Field(default_factory=Output)

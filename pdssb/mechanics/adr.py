@@ -32,7 +32,7 @@ def fictitious_density(mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, 
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
                     wj = mat[j]
-                    acc += cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * volume / xlen[k]
+                    acc += cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, i, j, k, wi, wj) * volume / xlen[k]
         lam[i] = safety * 0.5 * acc if acc > 0 else 1.0
 
 

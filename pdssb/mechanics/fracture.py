@@ -91,7 +91,7 @@ def break_bonds(
                             if s > ratio * s0:
                                 new &= ~(ti.u32(1) << ti.cast(b, ti.u32))
                                 n += 1
-                                gij = bond_factor(gcorr, xi, xlen, i, j, k, wi, wj)
+                                gij = bond_factor(gcorr, xi, i, j, k, wi, wj)
                                 e += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * gij * s * s * xlen[k] * volume
                 bits[i, w] = new
             dissipated[i] += e

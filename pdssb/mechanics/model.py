@@ -58,6 +58,8 @@ class MechanicsModel:
         self.xi = ti.Vector.ndarray(d, f, k)
         self.xlen = ti.ndarray(f, k)
         self.beta = ti.ndarray(f, k)
+        self.inv_len = ti.ndarray(f, k)
+        self.bvol = ti.ndarray(f, k)
         nm = table.c.shape[0]
         self.cpair = ti.ndarray(f, (nm, nm))
         self.s0pair = ti.ndarray(f, (nm, nm))
@@ -67,6 +69,8 @@ class MechanicsModel:
         self.xi.from_numpy((stencil.offsets * lattice.dx).astype(self.np_float))
         self.xlen.from_numpy((stencil.length * lattice.dx).astype(self.np_float))
         self.beta.from_numpy(stencil.beta.astype(self.np_float))
+        self.inv_len.from_numpy((1.0 / (stencil.length * lattice.dx)).astype(self.np_float))
+        self.bvol.from_numpy((stencil.beta * self.volume).astype(self.np_float))
         self.set_bond_table(table)
         for arr in (self.u, self.v, self.force, self.force_old, self.body, self.u_bc, self.v_bc,
                     self.eps, self.fabs, self.dmg, self.dissipated, self.vm, self.hyd, self.sigma):
@@ -112,9 +116,10 @@ class MechanicsModel:
         self.u.from_numpy(u)
 
     # ------------------------------------------------------------ physics
-    def compute_forces(self) -> None:
-        pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta,
-                        self.cpair, self.body, self.load, self.fixmask, self.volume, self.force, self.fabs, self.dim)
+    def compute_forces(self, with_abs: bool = True) -> None:
+        """Net force density on every site; ``with_abs`` also sums |bond forces| (the ADR residual scale)."""
+        pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
+                        self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started."""
@@ -175,7 +180,7 @@ class MechanicsModel:
         verlet.kick_drift(self.u, self.v, self.force, self.mat, self.rho, self.fixmask, self.u_bc, self.v_bc,
                           self.load, self.time + dt, dt, self.dim)
         self.time += dt
-        self.compute_forces()
+        self.compute_forces(with_abs=False)
         verlet.kick(self.v, self.force, self.mat, self.rho, self.fixmask, dt, self.dim)
 
     # ------------------------------------------------------------ views (interior, numpy)

@@ -83,7 +83,7 @@ def bond_is_set(bits: ti.template(), i, k):
 
 
 @ti.func
-def bond_factor(gcorr: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k, wi, wj):
+def bond_factor(gcorr: ti.template(), xi: ti.template(), i, j, k, wi, wj):
     """Directional surface correction G_ij = (Σ_a n_a² / ḡ_a²)^(−½), ḡ the harmonic mean of g_i, g_j (surface.py).
 
     ``wi``/``wj`` are the material words: bulk–bulk bonds (no SURFACE_FLAG) have G = 1 exactly.
@@ -91,7 +91,7 @@ def bond_factor(gcorr: ti.template(), xi: ti.template(), xlen: ti.template(), i,
     g = 1.0
     if (wi | wj) & SURFACE_FLAG:
         gb = 2.0 / (1.0 / gcorr[i] + 1.0 / gcorr[j])
-        n = xi[k] / xlen[k]
+        n = xi[k].normalized()
         g = 1.0 / ti.sqrt((n * n / (gb * gb)).sum())
     return g
 
@@ -107,14 +107,15 @@ def stretch(u: ti.template(), eps: ti.template(), xi: ti.template(), xlen: ti.te
 
 @ti.kernel
 def bond_forces(
-    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
-    cpair: nd, body: nd, body_scale: float, fixmask: nd, volume: float,
-    force: nd, fabs: nd, dim: ti.template(),
+    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, inv_len: nd, bvol: nd,
+    cpair: nd, body: nd, body_scale: float, fixmask: nd,
+    force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
 ):
-    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V.
+    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``.
 
-    f_ij V = c β G V (1/L0 − 1/|y|) y, with L0 = |ξ|(1 + ε*_ij): the same s as :func:`stretch`.
-    The site's own values are hoisted out of the bond loop.
+    f_ij V = c β G V s y/|y| with s = |y|/(|ξ|(1 + ε*_ij)) − 1, the same s as :func:`stretch`;
+    ``inv_len`` = 1/|ξ| and ``bvol`` = β V per offset. The site's own values are hoisted, bonds to
+    the same material skip the pair-table lookup, and bonds without eigenstrain skip a division.
     """
     nk = lin.shape[0]
     for i in range(u.shape[0]):
@@ -125,24 +126,36 @@ def bond_forces(
         if mi != 0:
             ui = u[i]
             ei = eps[i]
+            ci = cpair[mi, mi]
             for k in range(nk):
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
                     wj = mat[j]
+                    mj = wj & ID_MASK
                     y = xi[k] + (u[j] - ui)
-                    ly = y.norm()
-                    l0 = xlen[k] * (1.0 + 0.5 * (ei + eps[j]))
-                    cbv = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * volume
-                    if ly > 0:
-                        acc += (cbv * (1.0 / l0 - 1.0 / ly)) * y
-                    aabs += ti.abs(cbv * (ly / l0 - 1.0))
+                    inv_ly = 1.0 / ti.sqrt(y.dot(y))
+                    ebar = 0.5 * (ei + eps[j])
+                    inv_l0 = inv_len[k]
+                    if ebar != 0.0:
+                        inv_l0 = inv_l0 / (1.0 + ebar)
+                    s = inv_l0 / inv_ly - 1.0
+                    c = ci
+                    if mj != mi:
+                        c = cpair[mi, mj]
+                    cbv = c * bvol[k] * s
+                    if (wi | wj) & SURFACE_FLAG:
+                        cbv *= bond_factor(gcorr, xi, i, j, k, wi, wj)
+                    acc += (cbv * inv_ly) * y
+                    if ti.static(with_abs):
+                        aabs += ti.abs(cbv)
             acc += body_scale * body[i]
             fm_mask = fixmask[i]
             for a in ti.static(range(dim)):
                 if (fm_mask >> a) & 1:
                     acc[a] = 0.0
         force[i] = acc
-        fabs[i] = aabs
+        if ti.static(with_abs):
+            fabs[i] = aabs
 
 
 @ti.kernel
@@ -161,7 +174,7 @@ def strain_energy_density(
                     j = i + lin[k]
                     wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
-                    g = bond_factor(gcorr, xi, xlen, i, j, k, wi, wj)
+                    g = bond_factor(gcorr, xi, i, j, k, wi, wj)
                     w += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * g * s * s * xlen[k] * volume
         out[i] = w
 
@@ -177,3 +190,13 @@ def init_bonds(mat: nd, lin: nd, bits: nd):
                 if mat[i + lin[k]] != 0:
                     bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)
 
+
+@ti.kernel
+def reform_bonds(mat: nd, convert: nd, lin: nd, bits: nd):
+    """Set the bit of every bond touching a converted site whose other end is non-void (both ends)."""
+    for i in range(mat.shape[0]):
+        if mat[i] != 0:
+            for k in range(lin.shape[0]):
+                j = i + lin[k]
+                if mat[j] != 0 and (convert[i] != 0 or convert[j] != 0):
+                    bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)

@@ -29,7 +29,7 @@ def virial_stress(
                     wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                     if ly > 0:
-                        fm = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, xlen, i, j, k, wi, wj) * s
+                        fm = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, i, j, k, wi, wj) * s
                         S += (0.5 * fm * volume / ly) * y.outer_product(xi[k])
         S = 0.5 * (S + S.transpose())
         if ti.static(dim == 2):

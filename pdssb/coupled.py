@@ -1,0 +1,339 @@
+"""The coupled electro-chemo-mechanical run: plating Li into a defect cracks the electrolyte.
+
+Each step (MODEL.md §5):
+1. conduction with Butler–Volmer exchange on every intact Li–electrolyte bond, at the potential
+   the control prescribes (potentiostatic) or that makes the total current the set value
+   (galvanostatic: a scalar root-find of the counter-electrode potential around the Newton solve);
+2. Faraday deposition: each Li site receives dV/dt = I_j Ω_Li/F from its interface bonds (or the
+   connected Li body shares it, as a fluid); the eigenstrain of a Li site is
+   ε* = (1 + ΔV/V)^(1/d) − 1, so the inserted volume is exactly the plated volume. Li sites in a
+   prescribed-displacement region (the anode reservoir) take no eigenstrain: their Li leaves into
+   the external anode, and is booked there;
+3. ADR equilibrium and the bond-breaking cascade (mechanics, as the core does);
+4. damage → conductivity (broken bonds carry no current; optionally seed 000's linear rule with
+   κ = 0 at damage 0.8), Li filling: electrolyte sites with damage past the threshold that are
+   connected to Li through damaged sites become Li (Li flows into the crack as a fluid), their
+   bonds re-formed as Li or interface bonds, so the crack faces become electrode;
+5. failure checks: a connected path of damage ≥ threshold (with the Li it joins) from the Li to
+   the counter electrode, Li reaching the counter electrode (short circuit), a set crack depth.
+
+Δt is adaptive: capped by the scene's Δt, by the eigenstrain increment allowed per step, by the
+next change of a control schedule, and by the number of bonds one step may break (a step that
+breaks more is undone and retried with half the Δt).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import taichi as ti
+from scipy import ndimage, optimize
+
+from .config.resolve import Setup
+from .electrochem.conduction import LI, SE, Conduction
+from .electrochem.kinetics import KineticsParams
+from .lattice.defects import FACES
+from .mechanics.pmb import ID_MASK, reform_bonds
+from .simulation import Simulation
+from .units import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
+
+COUPLED_COLUMNS = [
+    "step", "time_s", "dt_s", "cell_voltage_V", "current_mA", "current_density_mA_cm2", "mean_overpotential_V",
+    "capacity_mAh", "capacity_mAh_cm2", "li_volume_um3", "adr_iterations", "newton_iterations", "cg_iterations",
+    "bonds_broken_step", "bonds_broken_total", "damage_sum", "damage_max", "crack_area_um2", "crack_depth_um",
+    "von_mises_max_MPa", "von_mises_mean_MPa", "hydrostatic_max_MPa", "hydrostatic_min_MPa", "li_pressure_max_MPa",
+    "li_sites", "failed", "failed_damage_path", "failed_short_circuit", "failed_crack_depth",
+]
+STATE = ("u", "bits", "eps", "dissipated", "mat")
+
+
+class CoupledSimulation(Simulation):
+    columns = COUPLED_COLUMNS
+
+    def __init__(self, setup: Setup, precision: str = "f64"):
+        super().__init__(setup, precision)
+        ec = setup.scene.electrochem
+        self.ec = ec
+        role_names = ["void"] + [m.role for m in setup.materials]
+        self.role_of = np.array([SE if r == "electrolyte" else LI if r == "lithium" else 0 for r in role_names])
+        self.li_id = int(np.nonzero(self.role_of == LI)[0][0])
+        self.kinetics = KineticsParams.from_scene(ec.kinetics, ec.temperature, LI_MOLAR_VOLUME_M3_PER_MOL)
+        self.cond = Conduction(self.model, self.role_of, setup.kappa, setup.counter_electrode, self.kinetics,
+                               ec.solve_tolerance)
+        lat = setup.lattice
+        self.dim = lat.dim
+        self.volume = setup.volume
+        self.ids = setup.material_ids.astype(np.int32).copy()
+        self.li_added = np.zeros(lat.n_sites)  # m^3 of plated Li held by each site
+        self.reservoir = 0.0  # m^3 plated into the anode reservoir
+        self.charge = 0.0  # C
+        self.free = setup.fixmask == 0
+        self.kappa0 = setup.kappa.copy()
+        self.ce = setup.counter_electrode
+        self.ce_near = ndimage.binary_dilation(self.ce.reshape(lat.shape), iterations=1).ravel()
+        self.ce_area = self._face_area(ec.counter_electrode)
+        face = setup.scene.defects[0].face if setup.scene.defects else "-y"
+        axis, direction = FACES[face]
+        coord = lat.positions()[:, axis]
+        self.depth_from_anode = coord if direction > 0 else setup.scene.domain.size[axis] - coord
+        self.phi_ce = ec.control.at(0.0) if ec.control.mode == "voltage" else 0.0
+        self.failure: tuple[float, str] | None = None
+        self.t = 0.0
+        self._saved = {name: self._alloc_like(getattr(self.model, name)) for name in STATE}
+        self._convert = ti.ndarray(ti.i32, lat.n_padded)
+
+    # ------------------------------------------------------------ helpers
+    def _alloc_like(self, arr):
+        if hasattr(arr, "n"):  # vector ndarray
+            return ti.Vector.ndarray(arr.n, arr.dtype, arr.shape)
+        return ti.ndarray(arr.dtype, arr.shape)
+
+    def _face_area(self, region: str) -> float:
+        r = self.setup.scene.regions[region]
+        lat = self.setup.lattice
+        if r.face is None:
+            return float("nan")
+        axis, _ = FACES[r.face]
+        others = [a for a in range(self.dim) if a != axis]
+        x = lat.positions()[self.ce]
+        cols = np.unique(np.floor(x[:, others] / lat.dx).astype(np.int64), axis=0).shape[0]
+        return cols * lat.dx ** (self.dim - 1) * (self.setup.thickness if self.dim == 2 else 1.0)
+
+    def _save(self) -> None:
+        for name in STATE:
+            self._saved[name].copy_from(getattr(self.model, name))
+
+    def _restore(self) -> None:
+        for name in STATE:
+            getattr(self.model, name).copy_from(self._saved[name])
+
+    # ------------------------------------------------------------ electrochemistry
+    def _solve_at(self, phi_ce: float) -> float:
+        self.cond.set_counter_potential(phi_ce)
+        self._last_solve = self.cond.newton()
+        q, _ = self.cond.plating()
+        return float(q.sum())
+
+    def solve_electrochemistry(self, t: float) -> dict:
+        """Potential field at the control's value for time t; returns the cell state."""
+        ctrl = self.ec.control
+        target = ctrl.at(t)
+        newton = cg = 0
+        if ctrl.mode == "voltage":
+            self.phi_ce = target
+            current = self._solve_at(target)
+            newton, cg = self._last_solve["newton"], self._last_solve["cg"]
+        else:
+            i_target = target * self.ce_area
+            evals = []
+
+            def f(v):
+                nonlocal newton, cg
+                out = self._solve_at(v) - i_target
+                newton += self._last_solve["newton"]
+                cg += self._last_solve["cg"]
+                evals.append((v, out))
+                return out
+
+            scale = max(abs(i_target), self.kinetics.i0 * self.ce_area)
+            v0 = self.phi_ce
+            f0 = f(v0)
+            if abs(f0) > 1e-9 * scale:
+                step = 0.05
+                v1 = v0 - step if f0 > 0 else v0 + step
+                f1 = f(v1)
+                while f0 * f1 > 0:
+                    step *= 2.0
+                    if step > 100.0:
+                        raise RuntimeError("galvanostatic control: no cell voltage up to 100 V carries the set current")
+                    v0, f0 = v1, f1
+                    v1 = v1 - step if f1 > 0 else v1 + step
+                    f1 = f(v1)
+                a, b = sorted((v0, v1))
+                self.phi_ce = optimize.brentq(f, a, b, xtol=1e-14, rtol=1e-13, maxiter=200)
+            current = self._solve_at(self.phi_ce)
+            newton += self._last_solve["newton"]
+            cg += self._last_solve["cg"]
+        q, eta = self.cond.plating()
+        return dict(current=current, q=q, mean_eta=eta, newton=newton, cg=cg)
+
+    def deposition_rates(self, q: np.ndarray) -> tuple[np.ndarray, float]:
+        """Volume rate per site (m³ s⁻¹) into free Li, and the rate into the anode reservoir."""
+        omega_f = LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL
+        rate = q * omega_f
+        to_reservoir = float(rate[~self.free].sum())
+        rate = np.where(self.free, rate, 0.0)
+        if self.ec.deposition == "fluid":
+            li_free = (self.role_of[self.ids] == LI) & self.free
+            labels, n = ndimage.label(li_free.reshape(self.setup.lattice.shape),
+                                      structure=np.ones((3,) * self.dim))
+            labels = labels.ravel()
+            if n:
+                total = np.bincount(labels, weights=rate, minlength=n + 1)
+                count = np.bincount(labels, minlength=n + 1)
+                shared = np.where(labels > 0, total[labels] / np.maximum(count[labels], 1), 0.0)
+                rate = shared
+        return rate, to_reservoir
+
+    def _apply_eigenstrain(self, li_added: np.ndarray) -> None:
+        eps = np.where(self.role_of[self.ids] == LI, (1.0 + li_added / self.volume) ** (1.0 / self.dim) - 1.0, 0.0)
+        self.model.set_field("eps", eps)
+
+    # ------------------------------------------------------------ damage-driven updates
+    def update_conductivity(self, dmg: np.ndarray) -> None:
+        kappa = self.kappa0.copy()
+        if self.ec.conductivity_damage == "seed000":
+            kappa = kappa * np.clip(1.0 - dmg / 0.8, 0.0, 1.0)
+        kappa = np.where(self.role_of[self.ids] == SE, kappa, 0.0)
+        self.cond.kappa.from_numpy(self.setup.lattice.scatter(kappa.astype(self.model.np_float)))
+
+    def li_fill(self, dmg: np.ndarray) -> int:
+        """Electrolyte sites past the threshold, connected to Li through such sites, become Li."""
+        thr = self.ec.li_follows_crack
+        if thr is None:
+            return 0
+        shape = self.setup.lattice.shape
+        li = self.role_of[self.ids] == LI
+        cracked = (self.role_of[self.ids] == SE) & (dmg >= thr) & ~self.ce
+        labels, n = ndimage.label((li | cracked).reshape(shape), structure=np.ones((3,) * self.dim))
+        labels = labels.ravel()
+        with_li = np.unique(labels[li & (labels > 0)])
+        convert = cracked & np.isin(labels, with_li)
+        if not convert.any():
+            return 0
+        self.ids[convert] = self.li_id
+        lat = self.setup.lattice
+        words = self.model.mat.to_numpy()
+        pidx = lat.interior_index()[convert]
+        words[pidx] = (words[pidx] & ~ID_MASK) | self.li_id
+        self.model.mat.from_numpy(words)
+        self._convert.from_numpy(lat.scatter(convert.astype(np.int32)))
+        reform_bonds(self.model.mat, self._convert, self.model.lin, self.model.bits)
+        self.li_added[convert] = 0.0
+        self.report_mask = self.role_of[self.ids] == SE
+        return int(convert.sum())
+
+    def check_failure(self, dmg: np.ndarray) -> dict:
+        f = self.ec.failure
+        shape = self.setup.lattice.shape
+        li = self.role_of[self.ids] == LI
+        se = self.role_of[self.ids] == SE
+        damaged = se & (dmg >= f.damage_threshold)
+        short = bool((li & self.ce_near).any())
+        labels, _ = ndimage.label((li | damaged).reshape(shape), structure=np.ones((3,) * self.dim))
+        labels = labels.ravel()
+        if f.span == "electrodes":
+            start = np.unique(labels[li & (labels > 0)])
+            path = bool(np.isin(labels[self.ce_near & (labels > 0)], start).any())
+        else:
+            path = False
+            grid = labels.reshape(shape)
+            for a in range(self.dim):
+                lo = np.unique(np.take(grid, 0, axis=a))
+                hi = np.unique(np.take(grid, -1, axis=a))
+                common = np.intersect1d(lo[lo > 0], hi[hi > 0])
+                path |= bool(common.size)
+        cracked = damaged | (li & (self.setup.material_ids != self.li_id))
+        depth = float(self.depth_from_anode[cracked].max()) if cracked.any() else 0.0
+        deep = f.crack_depth is not None and depth >= f.crack_depth
+        return dict(damage_path=path, short_circuit=short, crack_depth=deep, depth=depth)
+
+    # ------------------------------------------------------------ the time loop
+    def steps(self):
+        ec = self.ec
+        m = self.model
+        m.load, m.time = 1.0, 0.0
+        step = 0
+        dt_next = ec.dt
+        dt_min = ec.dt_min or ec.dt * 1e-6
+        while self.t < ec.t_end * (1 - 1e-12) and self.failure is None:
+            step += 1
+            if ec.kinetics.mechanical_overpotential:
+                m.compute_stress()
+                press = np.where(self.role_of[self.ids] == LI, np.maximum(-m.field("hyd"), 0.0), 0.0)
+                self.cond.press.from_numpy(self.setup.lattice.scatter(press.astype(m.np_float)))
+            echem = self.solve_electrochemistry(self.t)
+            rate, to_res = self.deposition_rates(echem["q"])
+            dt = min(dt_next, ec.t_end - self.t)
+            nxt = ec.control.next_change(self.t)
+            if nxt is not None:
+                dt = min(dt, nxt - self.t)
+            strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
+            if strain_rate > 0:
+                dt = min(dt, ec.max_eigenstrain_increment / strain_rate)
+            self._save()
+            while True:
+                trial = self.li_added + rate * dt
+                self._apply_eigenstrain(trial)
+                iters, broken, res = self.cascade()
+                if broken <= ec.max_broken_per_step or dt <= dt_min:
+                    break
+                self._restore()
+                dt = max(0.5 * dt, dt_min)
+            self.li_added = trial
+            self.reservoir += to_res * dt
+            self.charge += echem["current"] * dt
+            self.t += dt
+            m.time = self.t
+            dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
+            m.compute_damage()
+            dmg = m.field("dmg")
+            self.li_fill(dmg)
+            self.update_conductivity(dmg)
+            fail = self.check_failure(dmg)
+            if self.failure is None:
+                for cause in ("short_circuit", "damage_path", "crack_depth"):
+                    if fail[cause]:
+                        self.failure = (self.t, cause)
+                        break
+            self._echem, self._fail, self._dt = echem, fail, dt
+            yield step, iters, broken, res
+
+    def record(self, step: int, iters: int, broken: int, residual: float) -> dict:
+        base = super().record(step, iters, broken, residual)
+        echem, fail = self._echem, self._fail
+        m = self.model
+        li = self.role_of[self.ids] == LI
+        hyd = m.field("hyd")
+        bond_area = self.cond.area_per_bond
+        mah = self.charge / 3.6
+        row = {
+            "step": step, "time_s": self.t, "dt_s": self._dt, "cell_voltage_V": self.phi_ce,
+            "current_mA": echem["current"] * 1e3,
+            "current_density_mA_cm2": echem["current"] / self.ce_area * 0.1 if np.isfinite(self.ce_area) else float("nan"),
+            "mean_overpotential_V": echem["mean_eta"],
+            "capacity_mAh": mah, "capacity_mAh_cm2": mah / (self.ce_area * 1e4) if np.isfinite(self.ce_area) else float("nan"),
+            "li_volume_um3": (self.li_added.sum() + self.reservoir) * 1e18,
+            "adr_iterations": iters, "newton_iterations": echem["newton"], "cg_iterations": echem["cg"],
+            "bonds_broken_step": broken, "bonds_broken_total": self.bonds_broken_total,
+            "damage_sum": base["damage_sum"], "damage_max": base["damage_max"],
+            "crack_area_um2": self.bonds_broken_total * bond_area * 1e12,
+            "crack_depth_um": fail["depth"] * 1e6,
+            "von_mises_max_MPa": base["von_mises_max_MPa"], "von_mises_mean_MPa": base["von_mises_mean_MPa"],
+            "hydrostatic_max_MPa": base["hydrostatic_max_MPa"], "hydrostatic_min_MPa": base["hydrostatic_min_MPa"],
+            "li_pressure_max_MPa": float(np.maximum(-hyd[li], 0).max(initial=0.0)) / 1e6,
+            "li_sites": int(li.sum()),
+            "failed": int(self.failure is not None), "failed_damage_path": int(fail["damage_path"]),
+            "failed_short_circuit": int(fail["short_circuit"]), "failed_crack_depth": int(fail["crack_depth"]),
+        }
+        self.records[-1] = row
+        return row
+
+    def progress(self, step: int) -> tuple[float, float]:
+        return self.t, self.ec.t_end
+
+    def snapshot_fields(self) -> dict[str, np.ndarray]:
+        out = super().snapshot_fields()
+        out["material"] = self.ids.astype(np.int32)
+        out["potential_V"] = self.model.lattice.gather(self.cond.phi.to_numpy())
+        out["current_density_A_m2"] = self.cond.current_density_field()
+        out["li_fraction"] = np.where(self.role_of[self.ids] == LI, 1.0 + self.li_added / self.volume, 0.0)
+        return out
+
+    def summary(self, status: str, wall: float) -> dict:
+        out = super().summary(status, wall)
+        out.update(
+            failure_time_s=self.failure[0] if self.failure else None,
+            failure_cause=self.failure[1] if self.failure else None,
+            time_s=self.t, capacity_mAh=self.charge / 3.6,
+        )
+        return out
