@@ -208,6 +208,7 @@ class CoupledSimulation(Simulation):
         self.model.mat.from_numpy(words)
         self._convert.from_numpy(lat.scatter(convert.astype(np.int32)))
         reform_bonds(self.model.mat, self._convert, self.model.lin, self.model.bits)
+        self.model.refresh_material_flags()
         self.li_added[convert] = 0.0
         self.report_mask = self.role_of[self.ids] == SE
         return int(convert.sum())

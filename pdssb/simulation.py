@@ -58,7 +58,7 @@ class Simulation:
     def __init__(self, setup: Setup, precision: str = "f64"):
         self.setup = setup
         self.model = MechanicsModel(setup.lattice, setup.stencil, setup.material_ids, setup.table, setup.setting,
-                                    setup.thickness, precision)
+                                    setup.thickness, precision, setup.scene.domain.surface_correction)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
         roles = np.array(["void"] + [m.role for m in setup.materials])
         ids = setup.material_ids

@@ -63,6 +63,7 @@ class Domain(Strict):
     dx: Length
     horizon_factor: float = 3.0
     partial_volume: Literal["linear", "none"] = "linear"
+    surface_correction: bool = True
     plane: Literal["strain", "stress"] = "strain"
     thickness: Optional[Length] = None
 

@@ -30,7 +30,7 @@ class MechanicsModel:
     """Displacements, bonds and boundary data of one body on a padded lattice."""
 
     def __init__(self, lattice: Lattice, stencil: Stencil, material_ids: np.ndarray, table: BondTable,
-                 setting: str, thickness: float | None, precision: str = "f64"):
+                 setting: str, thickness: float | None, precision: str = "f64", surface_correction: bool = True):
         self.lattice = lattice
         self.stencil = stencil
         self.setting = setting
@@ -78,8 +78,12 @@ class MechanicsModel:
         self.fixmask.fill(0)
         self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
         pmb.init_bonds(self.mat, self.lin, self.bits)
-        surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim)
+        if surface_correction:
+            surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim)
+        else:
+            self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
+        pmb.flag_mixed_sites(self.mat, self.lin)
         self.update_fictitious_density()
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
@@ -90,6 +94,10 @@ class MechanicsModel:
         self.cpair.from_numpy(table.c.astype(self.np_float))
         self.s0pair.from_numpy(table.s0.astype(self.np_float))
         self.rho.from_numpy(table.rho.astype(self.np_float))
+
+    def refresh_material_flags(self) -> None:
+        """Recompute the general-path flags after material ids changed (e.g. Li filling a crack)."""
+        pmb.flag_mixed_sites(self.mat, self.lin)
 
     def update_fictitious_density(self, safety: float = 1.0) -> None:
         adr.fictitious_density(self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta, self.cpair,

@@ -48,3 +48,4 @@ def flag_surface_sites(mat: nd, gcorr: nd, dim: ti.template()):
                 if gcorr[i][a] != 1.0:
                     bulk = False
             mat[i] = (mat[i] & ~SURFACE_FLAG) | (0 if bulk else SURFACE_FLAG)
+
