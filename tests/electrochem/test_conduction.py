@@ -1,0 +1,73 @@
+"""Ionic conduction on the bonds: Ohm's law and cracks as insulators (MODEL.md §7.5)."""
+
+import numpy as np
+import pytest
+
+from pdssb.electrochem.conduction import Conduction, residual
+from pdssb.electrochem.kinetics import KineticsParams
+from pdssb.lattice.grid import Lattice
+from pdssb.lattice.stencil import Stencil
+from pdssb.mechanics.bond_table import MaterialSpec, build_bond_table
+from pdssb.mechanics.model import MechanicsModel
+from pdssb.mechanics.pmb import site_volume
+
+KAPPA = 0.01  # S m^-1, LAGP
+
+
+def _slab(width, length=60):
+    dx = h = 1e-6
+    st = Stencil(2, 3.0)
+    lat = Lattice((length, width), dx, halo=st.reach)
+    vol = site_volume(dx, 2, h)
+    table = build_bond_table([MaterialSpec("se", "electrolyte", 100e9, 0.25, 1000.0, 1.0, "error")], {}, "strain",
+                             st, dx, vol, h)
+    model = MechanicsModel(lat, st, np.ones(lat.n_sites, np.int32), table, "strain", h, "f64")
+    x = lat.positions()
+    left, right = x[:, 0] < 3 * dx, x[:, 0] > (length - 3) * dx
+    kin = KineticsParams(0, 0.1, 0.5, 0.5, 38.7, 1.0, 0.0, 0.0)
+    cond = Conduction(model, np.array([0, 1]), np.full(lat.n_sites, KAPPA), left | right, kin, 1e-11)
+    cond.phi.from_numpy(lat.scatter(np.where(left, 1.0, 0.0)))
+    return model, cond, x, left, dx, h
+
+
+def _left_current(model, cond, left):
+    residual(cond.phi, cond.kappa, model.mat, cond.role, cond.ce, model.bits, model.lin, model.xi, model.xlen,
+             cond.cw, cond.area, cond.g2, cond.press, cond.kp, cond.r, cond.diag, cond.dli, cond.rabs, 1)
+    return -model.lattice.gather(cond.r.to_numpy())[left].sum()
+
+
+def test_slab_obeys_ohms_law():
+    """Closed form: a slab carries I = κ A ΔV / L, i.e. R = L/(κA). Measured: the current leaving the
+    high-potential electrode against κ A |dφ/dx| in the middle third. Tolerance 1 % (spec)."""
+    model, cond, x, left, dx, h = _slab(40)
+    out = cond.newton()
+    assert out["residual"] < 1e-10
+    current = _left_current(model, cond, left)
+    phi = model.lattice.gather(cond.phi.to_numpy())
+    mid = (x[:, 0] > 20 * dx) & (x[:, 0] < 40 * dx)
+    slope = np.polyfit(x[mid, 0], phi[mid], 1)[0]
+    assert current == pytest.approx(KAPPA * 40 * dx * h * abs(slope), rel=0.01)
+    assert np.std(phi[mid] - np.polyval(np.polyfit(x[mid, 0], phi[mid], 1), x[mid, 0])) < 1e-4
+
+
+def test_plane_of_broken_bonds_cuts_the_current():
+    """A crack is an insulator: with every bond across x = L/2 broken, no current flows (to round-off:
+    1e-12 of the uncut slab's current), and each half sits at its electrode's potential."""
+    model, cond, x, left, dx, h = _slab(20)
+    cond.newton()
+    intact = _left_current(model, cond, left)
+    lat = model.lattice
+    bits = model.bits.to_numpy()
+    idx = lat.interior_index()
+    lin = lat.linear_offsets(model.stencil)
+    half = (x[:, 0] < 30 * dx).astype(np.int8)
+    half_p = lat.scatter(half, fill=-1)
+    for k in range(model.stencil.size):
+        crosses = half_p[idx + lin[k]] != half
+        crosses &= half_p[idx + lin[k]] != -1
+        bits[idx[crosses], k >> 5] &= ~np.uint32(1 << (k & 31))
+    model.bits.from_numpy(bits)
+    cond.newton()
+    assert abs(_left_current(model, cond, left)) < 1e-12 * intact
+    phi = lat.gather(cond.phi.to_numpy())
+    assert np.allclose(phi[half == 1], 1.0, atol=1e-12) and np.allclose(phi[half == 0], 0.0, atol=1e-12)
