@@ -24,6 +24,7 @@ import taichi as ti
 
 from ..lattice.stencil import Stencil
 from ..mechanics.pmb import ID_MASK, SURFACE_FLAG, bond_is_set, nd
+from ..mechanics.surface import surface_factors
 from .kinetics import plating_current
 
 BLOCK = 4096
@@ -48,25 +49,6 @@ def kappa_pair(kappa: ti.template(), i, j):
     if a > 0 and b > 0:
         out = 2.0 * a * b / (a + b)
     return out
-
-
-@ti.kernel
-def second_moment_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template()):
-    for i in range(mat.shape[0]):
-        g = ti.Vector.one(float, dim)
-        if mat[i] != 0:
-            full = ti.Vector.zero(float, dim)
-            have = ti.Vector.zero(float, dim)
-            for k in range(lin.shape[0]):
-                n = xi[k] / xlen[k]
-                w = beta[k] * n * n
-                full += w
-                if mat[i + lin[k]] != 0:
-                    have += w
-            for a in ti.static(range(dim)):
-                if have[a] > 0:
-                    g[a] = full[a] / have[a]
-        out[i] = g
 
 
 @ti.kernel
@@ -237,7 +219,7 @@ class Conduction:
         self.area_per_bond = a_col / float((on[on > 0] * st.beta[on > 0]).sum())
         self.area.from_numpy((st.beta * self.area_per_bond).astype(model.np_float))
         self.gscale = d / (float((st.beta * st.length**2).sum()) * dx * dx)
-        second_moment_factors(model.mat, model.lin, model.xi, model.xlen, model.beta, self.g2, d)
+        surface_factors(model.mat, model.lin, model.xi, model.xlen, model.beta, self.g2, d, 2, 0)
 
     def set_kinetics(self, kinetics) -> None:
         self.kinetics = kinetics

@@ -79,7 +79,7 @@ class MechanicsModel:
         self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
         pmb.init_bonds(self.mat, self.lin, self.bits)
         if surface_correction:
-            surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim)
+            surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim, 4, 1)
         else:
             self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)

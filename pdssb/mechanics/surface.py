@@ -20,7 +20,13 @@ from .pmb import SURFACE_FLAG, nd
 
 
 @ti.kernel
-def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template()):
+def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template(),
+                    p: ti.template(), q: ti.template()):
+    """g_a = Σ_all w / Σ_present w per axis a, with w = β |ξ|^q n_a^p.
+
+    p = 4, q = 1 for the elastic energy of a PMB body (this module); p = 2, q = 0 for the
+    conduction operator (electrochem/conduction.py), whose flux is second order in the bond.
+    """
     for i in range(mat.shape[0]):
         g = ti.Vector.one(float, dim)
         if mat[i] != 0:
@@ -28,7 +34,7 @@ def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: 
             have = ti.Vector.zero(float, dim)
             for k in range(lin.shape[0]):
                 n = xi[k] / xlen[k]
-                w = beta[k] * xlen[k] * n * n * n * n
+                w = beta[k] * xlen[k] ** q * n**p
                 full += w
                 if mat[i + lin[k]] != 0:
                     have += w
