@@ -117,3 +117,22 @@ def test_bench_json_tiny():
 def test_bench_refuses_bad_size():
     res = CliRunner().invoke(app, ["bench", "--size", "0"])
     assert res.exit_code == 2 and "--size" in res.output
+
+
+def test_f32_run_matches_f64(run_dir, tmp_path):
+    """Precision is selectable: the same scene in f32 (its own process, so its own Taichi runtime)
+    gives the f64 run's peak von Mises stress and strain energy within 1e-3 relative."""
+    import subprocess
+    import sys
+
+    _, summary64 = run_dir
+    scene = tmp_path / "tiny.toml"
+    scene.write_text(SCENE)
+    proc = subprocess.run([sys.executable, "-m", "pdssb.cli", "run", str(scene), "--out", str(tmp_path / "r32"),
+                           "--arch", "cpu", "--precision", "f32", "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summary32 = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary32["von_mises_max_MPa"] == pytest.approx(summary64["von_mises_max_MPa"], rel=1e-3)
+    assert summary32["strain_energy_J"] == pytest.approx(summary64["strain_energy_J"], rel=1e-3)
+    manifest = json.loads((tmp_path / "r32" / "manifest.json").read_text())
+    assert manifest["precision"] == "f32"
