@@ -202,13 +202,13 @@ def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) ->
     return count
 
 
-def li_slit_onset(half_length: int, eigenstrain: float = 1e-3, width_factor: float = 6.0) -> dict:
+def li_slit_onset(half_length: int, eigenstrain: float = 1e-3, width_factor: float = 6.0, thickness: int = 2) -> dict:
     """A centre slit (2 sites thick, half-length a) in LAGP, filled with Li that swells by ε*.
 
     Until the first bond breaks the problem is linear, so the onset load is the trial load divided
     by the largest stretch ratio s/s0 over electrolyte bonds (interface bonds are made unbreakable
-    here so the onset is the electrolyte's). The Li pressure at onset is the mean −σ_h over the Li
-    sites, scaled the same way. Closed form (Griffith, pressurised centre crack, Y = 1 with the
+    here so the onset is the electrolyte's). The Li pressure on the faces at onset is the mean
+    −σ_yy of the Li in the middle half of the slit, scaled the same way. Closed form (Griffith, pressurised centre crack, Y = 1 with the
     finite-width factor √(sec(πa/W))): p_c = K_IC / (Y √(πa)).
     """
     dx, h = 0.05e-6, 1e-6
@@ -226,14 +226,15 @@ def li_slit_onset(half_length: int, eigenstrain: float = 1e-3, width_factor: flo
     table = build_bond_table(specs, {(1, 2): None}, "strain", stencil, dx, vol, h)
     x = lattice.positions()
     c = 0.5 * n * dx
-    slit = (np.abs(x[:, 0] - c) < half_length * dx) & (np.abs(x[:, 1] - c) < dx)
+    slit = (np.abs(x[:, 0] - c) < half_length * dx) & (np.abs(x[:, 1] - c) < 0.5 * thickness * dx)
     ids = np.where(slit, 2, 1).astype(np.int32)
     model = MechanicsModel(lattice, stencil, ids, table, "strain", h, "f64")
     model.set_field("eps", np.where(slit, eigenstrain, 0.0))
     model.relax(1e-8, 500_000)
     ratio = model.max_stretch_ratio()
     model.compute_stress()
-    p = -model.field("hyd")[slit].mean()
+    core = slit & (np.abs(x[:, 0] - c) < 0.5 * half_length * dx)
+    p = -model.field("sigma")[core, 1].mean()  # normal stress on the slit faces, mid-slit
     a = half_length * dx
     W = n * dx
     y = np.sqrt(1.0 / np.cos(np.pi * a / W))
