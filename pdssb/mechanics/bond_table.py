@@ -14,7 +14,7 @@ import numpy as np
 
 from ..lattice.stencil import Stencil
 from .fracture import critical_stretch
-from .pmb import bulk_modulus_d, micromodulus, series, youngs_from_bulk_d
+from .pmb import PD_POISSON, bulk_modulus_d, micromodulus, series, youngs_from_bulk_d
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,6 @@ class BondTable:
 def kappa_for(m: MaterialSpec, setting: str) -> float:
     """The bulk modulus the bond-based body gets (see the mismatch policy in config.resolve)."""
     if m.poisson_mismatch == "match_young":
-        from .pmb import PD_POISSON
-
         return bulk_modulus_d(m.youngs_modulus, PD_POISSON[setting], setting)
     return bulk_modulus_d(m.youngs_modulus, m.poisson_ratio, setting)
 

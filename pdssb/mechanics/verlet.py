@@ -35,3 +35,15 @@ def kick(v: nd, force: nd, mat: nd, rho: nd, fixmask: nd, dt: float, dim: ti.tem
             for a in ti.static(range(dim)):
                 if (fm >> a) & 1 == 0:
                     v[i][a] += 0.5 * dt * force[i][a] / rho[mi]
+
+
+@ti.kernel
+def impose(u: nd, v: nd, fixmask: nd, u_bc: nd, v_bc: nd, load: float, t: float, dim: ti.template()):
+    """Prescribed components to u = load·u_bc + t·v_bc and v = v_bc (on the device, no host copy)."""
+    for i in range(u.shape[0]):
+        fm = fixmask[i]
+        if fm != 0:
+            for a in ti.static(range(dim)):
+                if (fm >> a) & 1:
+                    u[i][a] = load * u_bc[i][a] + t * v_bc[i][a]
+                    v[i][a] = v_bc[i][a]
