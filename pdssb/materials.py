@@ -16,8 +16,8 @@ Seed papers cited here:
   (doi 10.1002/aesr.202300165), review quoting K_IC and moduli of SEs and Li.
 
 Bond-based peridynamics fixes Poisson's ratio (1/4 in 3D and plane strain,
-1/3 in plane stress); see :meth:`MaterialData.bond_based_youngs_modulus` for
-the bulk-modulus-matching rule used for materials (Li) whose nu differs.
+1/3 in plane stress); the bulk-modulus-matching rule for materials (Li) whose nu
+differs lives with the bonds, in :mod:`pdssb.mechanics.bond_table`.
 """
 
 from __future__ import annotations
@@ -128,29 +128,6 @@ class MaterialData:
         if p == "stress":
             return k * k / self.E
         return k * k * (1.0 - self.nu * self.nu) / self.E
-
-    def bond_based_youngs_modulus(self, plane: str = "3d") -> float:
-        """Young's modulus to give a bond-based PD model so it keeps this bulk modulus.
-
-        Bond-based PD fixes nu_PD = 1/4 (3D and plane strain) or 1/3 (plane
-        stress).  A confined inclusion loads its walls through its (in-plane)
-        bulk modulus, so we keep that and let the shear modulus follow:
-
-        * ``"3d"``: match K = E/(3(1-2nu)):           E_PD = 3 K (1 - 2/4) = 1.5 K.
-        * ``"strain"``: match the plane-strain areal bulk modulus
-          K_ps = E/(2(1+nu)(1-2nu)):                  E_PD = 2 (5/4)(1/2) K_ps = 1.25 K_ps.
-        * ``"stress"``: match the plane-stress areal bulk modulus
-          K_ps = E/(2(1-nu)):                         E_PD = 2 (2/3) K_ps = (4/3) K_ps.
-
-        For nu = 1/4 (LAGP) the 3D and plane-strain results equal E exactly.
-        """
-        p = _check_plane(plane)
-        E, nu = self.E, self.nu
-        if p == "3d":
-            return 1.5 * self.bulk_modulus()
-        if p == "strain":
-            return 1.25 * E / (2.0 * (1.0 + nu) * (1.0 - 2.0 * nu))
-        return (4.0 / 3.0) * E / (2.0 * (1.0 - nu))
 
     def ionic_conductivity_at(self, temperature: float, reference_temperature: float = 298.15) -> float:
         """Ionic conductivity (S m^-1) at ``temperature`` (K), Arrhenius in kappa.

@@ -127,24 +127,6 @@ def test_bulk_and_shear_modulus():
     assert li.bulk_modulus() == pytest.approx(4.9e9 / (3 * (1 - 0.72)), rel=1e-12)
 
 
-def test_bond_based_modulus_matches_bulk_modulus():
-    lagp = LIBRARY["LAGP"]
-    # nu = 1/4: 3D and plane strain need no change
-    assert lagp.bond_based_youngs_modulus("3d") == pytest.approx(lagp.E, rel=1e-12)
-    assert lagp.bond_based_youngs_modulus("strain") == pytest.approx(lagp.E, rel=1e-12)
-    li = LIBRARY["Li"]
-    for plane, nu_pd in (("3d", 0.25), ("strain", 0.25), ("stress", 1.0 / 3.0)):
-        e_pd = li.bond_based_youngs_modulus(plane)
-        if plane == "3d":
-            got, want = e_pd / (3 * (1 - 2 * nu_pd)), li.bulk_modulus()
-        elif plane == "strain":
-            got = e_pd / (2 * (1 + nu_pd) * (1 - 2 * nu_pd))
-            want = li.E / (2 * (1 + li.nu) * (1 - 2 * li.nu))
-        else:
-            got, want = e_pd / (2 * (1 - nu_pd)), li.E / (2 * (1 - li.nu))
-        assert got == pytest.approx(want, rel=1e-12)
-
-
 def test_get_material_alias_and_case():
     assert get_material("LPSCl") is LIBRARY["Li6PS5Cl"]
     assert get_material("Li6PS5Cl") is LIBRARY["Li6PS5Cl"]

@@ -179,12 +179,12 @@ def _check(out: dict, dim: int, label: str) -> None:
     assert abs(out["slope"] + dim) <= TOL_EXPONENT, f"decay exponent {out['slope']:.3f}, expected {-dim}"
 
 
-def test_eshelby_circular_inclusion_plane_strain(ti_cpu64):
+def test_eshelby_circular_inclusion_plane_strain():
     """2D plane strain: σ_in = −E ε*/(2(1−ν²))·(1 − a²/b²) uniform within 5 %; σ_rr − σ_θθ ∝ r⁻² (±0.15)."""
     _check(_solve(2, 15.0, 75.0), 2, "2D plane strain, a = 15, b = 75")
 
 
 @pytest.mark.slow
-def test_eshelby_spherical_inclusion_3d(ti_cpu64):
+def test_eshelby_spherical_inclusion_3d():
     """3D: σ_in = −2E ε*/(3(1−ν))·(1 − a³/b³) uniform, hydrostatic, within 5 %; σ_rr − σ_θθ ∝ r⁻³ (±0.15)."""
     _check(_solve(3, 7.0, 21.0), 3, "3D, a = 7, b = 21")

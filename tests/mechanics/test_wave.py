@@ -110,12 +110,12 @@ def _check(res: dict, label: str) -> None:
     assert abs(res[0.5] - 1.0) <= TOL, f"{label}: front speed {res[0.5]:.4f} c0 (half level)"
 
 
-def test_wave_speed_bar_2d_plane_stress(ti_cpu64):
+def test_wave_speed_bar_2d_plane_stress():
     """2D plane-stress bar (ν = 1/3), 300 × 8 sites: front speed √(E/ρ) within 5 % (MODEL.md §7.2)."""
     _check(_front_speed((300, 8), "stress", 1.0 / 3.0, (60, 240)), "2D plane stress 300x8")
 
 
 @pytest.mark.slow
-def test_wave_speed_bar_3d(ti_cpu64):
+def test_wave_speed_bar_3d():
     """3D bar (ν = 1/4), 200 × 8 × 8 sites: front speed √(E/ρ) within 5 % (MODEL.md §7.2)."""
     _check(_front_speed((200, 8, 8), "3d", 0.25, (40, 160)), "3D 200x8x8")
