@@ -23,8 +23,11 @@ err = Console(stderr=True)
 
 
 def _fail(e: Exception) -> None:
+    from rich.markup import escape
+
     msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-    err.print(f"[bold red]error[/]: {msg}", highlight=False, soft_wrap=True)
+    # escaped: a message quotes the user's input, which may hold rich markup such as "[/bold]"
+    err.print(f"[bold red]error[/]: {escape(msg)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -38,24 +41,49 @@ def _setup(scene_path: Path, precision: Optional[str]):
 
 @app.command()
 def run(
-    scene: Path = typer.Argument(..., help="scene file (TOML)"),
+    scene: Optional[Path] = typer.Argument(None, help="scene file (TOML); not needed with --resume"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="run folder (default: runs/<scene name>)"),
     arch: str = typer.Option("auto", help="cpu, gpu or auto (CUDA when present, else CPU)"),
     precision: Optional[str] = typer.Option(None, help="f32 or f64 (default: the scene's solver.precision)"),
     overwrite: bool = typer.Option(False, help="replace an existing, non-empty run folder"),
+    resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR",
+                                          help="continue the run in RUN_DIR from its last checkpoint"),
     as_json: bool = typer.Option(False, "--json", help="print a machine-readable summary on stdout"),
     quiet: bool = typer.Option(False, help="no progress bar"),
+    video: Optional[Path] = typer.Option(None, "--video", help="render a video while it runs (FILE.mp4, .gif or DIR/)"),
+    video_field: str = typer.Option("damage", "--video-field", help="field of the --video frames"),
+    video_resolution: str = typer.Option("1280x720", "--video-resolution", help="WIDTHxHEIGHT of --video"),
+    write_figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN_DIR/figures (PNG + SVG) at the end"),
 ) -> None:
     """Run a scene and write its run folder (manifest, time series, VTU/PVD and NPZ snapshots)."""
     from .simulation import Simulation, prepare_run_dir
 
+    source = None
     try:
-        setup = _setup(scene, precision)
-        prec = precision or setup.scene.solver.precision
+        if resume is not None:
+            from .io.checkpoint import load_resume
+
+            if scene is not None or out is not None or overwrite:
+                raise InputError("--resume", "takes the run folder alone (no SCENE, --out or --overwrite)")
+            setup, manifest, finished = load_resume(resume, precision)
+            if finished:
+                err.print(f"{resume}: the run has already finished (summary.json); nothing to resume", markup=False)
+                raise typer.Exit(0)
+            scene = Path(manifest.get("scene_file") or resume / "scene.toml")
+            prec = manifest.get("precision") or setup.scene.solver.precision
+            out_dir = resume
+        else:
+            if scene is None:
+                raise InputError("SCENE", "missing: give a scene file, or --resume RUN_DIR")
+            setup = _setup(scene, precision)
+            prec = precision or setup.scene.solver.precision
         from . import backend
 
         used = backend.init(arch, prec)
-        out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
+        live_video = _live_video(video, video_field, video_resolution, setup)  # before any output folder
+        if resume is None:
+            source = scene.read_text(encoding="utf-8")
+            out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
     except InputError as e:
         _fail(e)
     if setup.scene.electrochem is not None:
@@ -64,8 +92,16 @@ def run(
         sim = CoupledSimulation(setup, prec)
     else:
         sim = Simulation(setup, prec)
-    summary = _run_with_progress(sim, out_dir, quiet or as_json, dict(arch=used, precision=prec, scene_file=str(scene)))
+    summary = _run_with_progress(sim, out_dir, quiet or as_json, dict(arch=used, precision=prec, scene_file=str(scene)),
+                                 resume=resume is not None, source_text=source,
+                                 on_snapshot=_attach(live_video, sim))
     summary["run_dir"] = str(out_dir)
+    _video_and_figures(summary, live_video, write_figures, out_dir)
+    if summary["status"] == "diverged":
+        d = summary.get("diagnostic", {})
+        err.print(f"[bold red]error[/]: run diverged at step {d.get('step')} ({d.get('field')}: {d.get('kind')}); "
+                  f"see {out_dir / 'diagnostic.json'}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3)
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
@@ -76,14 +112,47 @@ def run(
                   f"max von Mises {summary['von_mises_max_MPa']:.4g} MPa{fail}, {summary['wall_time_s']:.1f} s → {out_dir}")
 
 
-def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict) -> dict:
+def _live_video(video: Optional[Path], field: str, resolution: str, setup):
+    """The ``--video`` renderer (``on_snapshot`` callback), checked before the run starts; None without --video."""
+    if video is None:
+        return None
+    from .viz.render import LiveVideo
+
+    return LiveVideo(setup, video, _frame_options(field, None, resolution, None, None))
+
+
+def _attach(live_video, sim):
+    if live_video is not None:
+        live_video.records = sim.records  # the on-screen numbers come from the latest row
+    return live_video
+
+
+def _video_and_figures(summary: dict, live_video, write_figures: bool, out_dir: Path) -> None:
+    """After ``pdssb run``: close the --video file, write RUN_DIR/figures (a failure there is a warning)."""
+    if live_video is not None:
+        path = live_video.close()
+        summary["video"] = str(path)
+        err.print(f"video: {live_video.sink.frames} frames → {path} ({live_video.seconds:.1f} s drawing)")
+    if write_figures and summary.get("status") != "diverged":
+        try:
+            from .viz.figures import figures_for_run
+
+            summary["figures"] = [str(p) for p in figures_for_run(out_dir)]
+        except Exception as e:  # noqa: BLE001 - the run itself succeeded; figures can be remade
+            err.print(f"[yellow]warning[/]: figures not written ({e}); retry with `pdssb figures {out_dir}`",
+                      highlight=False)
+
+
+def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict, resume: bool = False,
+                       source_text: Optional[str] = None, on_snapshot=None) -> dict:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from .io.atomic import OutputWriteError
 
     try:
         if quiet:
-            return sim.run(out_dir, extra_manifest=extra)
+            return sim.run(out_dir, extra_manifest=extra, resume=resume, source_text=source_text,
+                           on_snapshot=on_snapshot)
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err, transient=False) as progress:
@@ -94,8 +163,9 @@ def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict) -> dict:
                 progress.update(task, completed=done, total=total or None,
                                 info=f"{t}broken {row['bonds_broken_total']}  σ_vm,max {row['von_mises_max_MPa']:.3g} MPa")
 
-            return sim.run(out_dir, on_step=on_step, extra_manifest=extra)
-    except OutputWriteError as e:
+            return sim.run(out_dir, on_step=on_step, extra_manifest=extra, resume=resume, source_text=source_text,
+                           on_snapshot=on_snapshot)
+    except (OutputWriteError, InputError) as e:
         _fail(e)
 
 
@@ -111,6 +181,38 @@ def check(scene: Path = typer.Argument(..., help="scene file (TOML)")) -> None:
 
 
 @app.command()
+def sweep(
+    sweep_file: Path = typer.Argument(..., metavar="SWEEP.toml", help="sweep file (TOML): base scene + parameters"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="sweep folder (default: runs/<sweep name>)"),
+    workers: Optional[int] = typer.Option(None, help="worker processes of the local Dask cluster (default: cores)"),
+    scheduler: Optional[str] = typer.Option(None, help="run on an existing Dask cluster: tcp://HOST:PORT"),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="rerun cases that failed before"),
+    arch: str = typer.Option("auto", help="cpu, gpu or auto, for every case"),
+    precision: Optional[str] = typer.Option(None, help="f32 or f64 (default: each scene's solver.precision)"),
+    quiet: bool = typer.Option(False, help="no progress bar"),
+) -> None:
+    """Run every case of a sweep on Dask (skipping finished cases); write results.csv and a run folder per case."""
+    from .io.atomic import OutputWriteError
+    from .sweep.runner import run_sweep
+    from .sweep.spec import load_sweep
+
+    try:
+        if workers is not None and not 1 <= workers <= 4096:
+            raise InputError("--workers", "must lie between 1 and 4096")
+        if arch not in ("auto", "cpu", "gpu", "cuda"):
+            raise InputError("--arch", f"unknown backend '{arch}' (use cpu, gpu or auto)")
+        if precision not in (None, "f32", "f64"):
+            raise InputError("--precision", f"unknown precision '{precision}' (use f32 or f64)")
+        sw = load_sweep(sweep_file, precision)
+        counts = run_sweep(sw, out or Path("runs") / sweep_file.stem, workers, scheduler, retry_failed, arch,
+                           precision, console=err, quiet=quiet)
+    except (InputError, OutputWriteError) as e:
+        _fail(e)
+    if counts["failed"] and counts["ran"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def bench(
     case: str = typer.Option("pmb-cube", help="benchmark case (pmb-cube)"),
     size: int = typer.Option(40, help="N: the cube has (N+1)^3 sites"),
@@ -118,11 +220,16 @@ def bench(
     precision: str = typer.Option("f32", help="f32 or f64"),
     arch: str = typer.Option("auto", help="cpu, gpu or auto"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON on stdout"),
+    viewer: bool = typer.Option(False, "--viewer", help="time the viewer instead: frames/s, 2D image and 3D particles"),
+    particles: int = typer.Option(1_000_000, help="--viewer: particles of the 3D scene"),
+    side: int = typer.Option(500, help="--viewer: the 2D scene has side² sites"),
 ) -> None:
     """Time the force kernel and print directed bond evaluations per second."""
     from . import backend
     from .bench import pmb_cube
 
+    if viewer:
+        return _bench_viewer(arch, side, particles, as_json)
     try:
         if case != "pmb-cube":
             raise InputError("--case", f"unknown case '{case}' (available: pmb-cube)")
@@ -142,6 +249,137 @@ def bench(
               f"bond_evals_per_s={res['bond_evals_per_s']:.3e}")
 
 
+# ---------------------------------------------------------------- viewer, rendering, figures (pdssb.viz)
+def _frame_options(field: str, camera: Optional[str], resolution: str, crack_only: Optional[float],
+                   clip: Optional[str]):
+    from .viz.frame import FrameOptions, parse_camera, parse_clip, parse_resolution
+
+    return FrameOptions(field=field, crack_only=crack_only, clip=parse_clip(clip), camera=parse_camera(camera),
+                        resolution=parse_resolution(resolution)).validated()
+
+
+_FIELD_HELP = "damage, von_mises, hydrostatic, displacement, potential, current_density, li_fraction, material"
+
+
+@app.command()
+def render(
+    run_dir: Path = typer.Argument(..., help="run folder (with snapshots/)"),
+    out: Path = typer.Option(..., "--out", "-o", help="FILE.mp4, FILE.gif or DIR/ (PNG frames)"),
+    field: str = typer.Option("damage", help=_FIELD_HELP),
+    camera: Optional[str] = typer.Option(None, help="3D: iso, front, side, top or AZ,EL[,ZOOM] (degrees)"),
+    fps: float = typer.Option(10.0, help="frames per second of the video"),
+    resolution: str = typer.Option("1280x720", help="WIDTHxHEIGHT (even numbers for mp4)"),
+    crack_only: Optional[float] = typer.Option(None, "--crack-only", help="show only sites with damage ≥ this"),
+    clip: Optional[str] = typer.Option(None, help="clip plane, e.g. 'y<0.5' (fraction of the box)"),
+    arch: str = typer.Option("auto", help="cpu, gpu or auto"),
+    as_json: bool = typer.Option(False, "--json", help="print a summary as JSON on stdout"),
+) -> None:
+    """Render every snapshot of a run folder offscreen (GGUI) into a video, a GIF or PNG frames."""
+    from .viz.frame import ensure_backend
+    from .viz.render import render_run
+
+    try:
+        opts = _frame_options(field, camera, resolution, crack_only, clip)
+        if not run_dir.is_dir():
+            raise InputError(str(run_dir), "run folder not found")
+        ensure_backend(arch, "f32")
+        res = render_run(run_dir, out, opts, fps)
+    except InputError as e:
+        _fail(e)
+    if as_json:
+        sys.stdout.write(json.dumps(res) + "\n")
+    else:
+        err.print(f"rendered {res['frames']} frames ({opts.field}, {res['seconds']:.1f} s) → {out}")
+
+
+@app.command()
+def view(
+    target: Path = typer.Argument(..., help="scene file (runs it live) or run folder (replay)"),
+    field: str = typer.Option("damage", help=_FIELD_HELP),
+    every: Optional[int] = typer.Option(None, help="draw every N steps (default: the scene's output.every)"),
+    camera: Optional[str] = typer.Option(None, help="3D: iso, front, side, top or AZ,EL[,ZOOM]"),
+    resolution: str = typer.Option("1280x720", help="WIDTHxHEIGHT"),
+    crack_only: Optional[float] = typer.Option(None, "--crack-only", help="show only sites with damage ≥ this"),
+    clip: Optional[str] = typer.Option(None, help="clip plane, e.g. 'y<0.5'"),
+    offscreen: bool = typer.Option(False, help="no window: draw --frames frames and save --screenshot (CI)"),
+    frames: int = typer.Option(10, help="--offscreen: frames to draw"),
+    screenshot: Optional[Path] = typer.Option(None, help="--offscreen: PNG of the last frame"),
+    precision: Optional[str] = typer.Option(None, help="f32 or f64 (default: the scene's)"),
+    arch: str = typer.Option("auto", help="cpu, gpu or auto"),
+) -> None:
+    """Watch a scene's simulation live (or replay a run folder) in a GGUI window."""
+    from .viz.render import check_output
+    from .viz.viewer import Viewer, has_display, open_source
+
+    try:
+        opts = _frame_options(field, camera, resolution, crack_only, clip)
+        if not offscreen and not has_display():
+            raise InputError("view", "no display (DISPLAY/WAYLAND_DISPLAY unset); use --offscreen --screenshot FILE.png")
+        if every is not None and every < 1:
+            raise InputError("--every", "must be at least 1")
+        if screenshot is not None:
+            if screenshot.suffix.lower() != ".png":
+                raise InputError("--screenshot", "must be a .png file")
+            check_output(screenshot.with_suffix(".gif"))  # the folder must be writable
+        if not target.exists():
+            raise InputError(str(target), "not found (give a scene file or a run folder)")
+        source = open_source(target, precision, arch)
+        n = every or (1 if source.replay else source.setup.scene.output.every)
+        viewer = Viewer(source, opts, every=n, offscreen=offscreen)
+        if offscreen:
+            viewer.run_offscreen(frames, screenshot)
+            if screenshot is not None:
+                err.print(f"{viewer.frames} frames drawn ({source.label}); screenshot → {screenshot}")
+        else:  # pragma: no cover - needs a display
+            viewer.run_window()
+    except InputError as e:
+        _fail(e)
+
+
+@app.command()
+def figures(
+    run_dir: Path = typer.Argument(..., help="run folder"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="folder (default: RUN_DIR/figures)"),
+    y_um: float = typer.Option(5.0, "--y", help="height of the von Mises profile band, µm"),
+    x_um: float = typer.Option(5.0, "--x", help="x of the damage profile band, µm"),
+    band_um: float = typer.Option(1.0, "--band", help="band width, µm"),
+) -> None:
+    """Write the paper-style figures of a run folder (PNG and SVG)."""
+    from .viz.figures import figures_for_run
+    from .viz.render import check_output
+
+    try:
+        if not run_dir.is_dir():
+            raise InputError(str(run_dir), "run folder not found")
+        if out is not None:
+            check_output(Path(str(out) + "/"))
+        paths = figures_for_run(run_dir, out, y_um=y_um, x_um=x_um, band_um=band_um)
+    except InputError as e:
+        _fail(e)
+    err.print(f"{len(paths)} files → {paths[0].parent if paths else out}")
+
+
+def _bench_viewer(arch: str, side: int, particles: int, as_json: bool) -> None:
+    from .viz.bench import viewer_bench
+    from .viz.frame import ensure_backend
+
+    try:
+        if not 2 <= side <= 4000:
+            raise InputError("--side", "must lie between 2 and 4000")
+        if not 8 <= particles <= 20_000_000:
+            raise InputError("--particles", "must lie between 8 and 20000000")
+        ensure_backend(arch, "f32")
+        res = viewer_bench(side=side, particles=particles)
+    except InputError as e:
+        _fail(e)
+    if as_json:
+        sys.stdout.write(json.dumps(res) + "\n")
+    else:
+        print(f"pdssb viewer: arch={res['arch']} resolution={res['resolution'][0]}x{res['resolution'][1]} "
+              f"2d_sites={res['sites_2d']} fps_2d={res['fps_2d']:.2f} 3d_particles={res['particles_3d']} "
+              f"fps_3d={res['fps_3d']:.3f} fps_3d_crack_view={res['fps_3d_crack_view']:.3f}")
+
+
 def main() -> None:
     from .backend import import_taichi
 
@@ -149,7 +387,9 @@ def main() -> None:
     try:
         app()
     except InputError as e:  # raised outside a command's own handling
-        err.print(f"[bold red]error[/]: {e}", highlight=False)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error[/]: {escape(str(e))}", highlight=False)
         sys.exit(2)
 
 

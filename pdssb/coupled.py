@@ -42,6 +42,7 @@ COUPLED_COLUMNS = [
     "bonds_broken_step", "bonds_broken_total", "damage_sum", "damage_max", "crack_area_um2", "crack_depth_um",
     "von_mises_max_MPa", "von_mises_mean_MPa", "hydrostatic_max_MPa", "hydrostatic_min_MPa", "li_pressure_max_MPa",
     "li_sites", "failed", "failed_damage_path", "failed_short_circuit", "failed_crack_depth",
+    "failed_separation", "se_pieces",
 ]
 STATE = ("u", "bits", "eps", "dissipated", "mat")
 
@@ -59,6 +60,8 @@ class CoupledSimulation(Simulation):
         self.kinetics = KineticsParams.from_scene(ec.kinetics, ec.temperature, LI_MOLAR_VOLUME_M3_PER_MOL)
         self.cond = Conduction(self.model, self.role_of, setup.kappa, setup.counter_electrode, self.kinetics,
                                ec.solve_tolerance)
+        if setup.scene.solver.method == "direct":
+            self.cond.use_direct_solver()
         lat = setup.lattice
         self.dim = lat.dim
         self.volume = setup.volume
@@ -78,6 +81,7 @@ class CoupledSimulation(Simulation):
         self.phi_ce = ec.control.at(0.0) if ec.control.mode == "voltage" else 0.0
         self.failure: tuple[float, str] | None = None
         self.t = 0.0
+        self.dt_next = ec.dt  # Δt the next step starts from (adaptive; part of the checkpoint state)
         self._saved = {name: self._alloc_like(getattr(self.model, name)) for name in STATE}
         self._convert = ti.ndarray(ti.i32, lat.n_padded)
 
@@ -97,6 +101,50 @@ class CoupledSimulation(Simulation):
         x = lat.positions()[self.ce]
         cols = np.unique(np.floor(x[:, others] / lat.dx).astype(np.int64), axis=0).shape[0]
         return cols * lat.dx ** (self.dim - 1) * (self.setup.thickness if self.dim == 2 else 1.0)
+
+    # ------------------------------------------------------------ checkpoint state
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, scalars = super().state_dict()
+        arrays.update({"li_added": self.li_added, "ids": self.ids, "cond.phi": self.cond.phi.to_numpy(),
+                       "cond.kappa": self.cond.kappa.to_numpy(), "cond.press": self.cond.press.to_numpy()})
+        scalars.update(t=self.t, reservoir=self.reservoir, charge=self.charge, phi_ce=self.phi_ce,
+                       dt_next=self.dt_next, failure=list(self.failure) if self.failure else None)
+        return arrays, scalars
+
+    def solver_state(self) -> dict[str, np.ndarray]:
+        out = super().solver_state()
+        if self.cond.direct is not None:
+            out.update(self.cond.direct.state("cond.direct."))
+        return out
+
+    def load_solver_state(self, arrays: dict[str, np.ndarray]) -> None:
+        super().load_solver_state(arrays)
+        if self.cond.direct is not None:
+            self.cond.direct.load(arrays, "cond.direct.")
+
+    def load_state(self, step: int, arrays: dict[str, np.ndarray], scalars: dict,
+                   records: list[dict] | None = None) -> None:
+        super().load_state(step, arrays, scalars, records)
+        self.li_added = np.array(arrays["li_added"], dtype=np.float64)
+        self.ids = np.array(arrays["ids"], dtype=np.int32)
+        for name in ("phi", "kappa", "press"):
+            getattr(self.cond, name).from_numpy(arrays[f"cond.{name}"])
+        self.t, self.reservoir, self.charge = float(scalars["t"]), float(scalars["reservoir"]), float(scalars["charge"])
+        self.phi_ce, self.dt_next = float(scalars["phi_ce"]), float(scalars["dt_next"])
+        self.failure = (float(scalars["failure"][0]), str(scalars["failure"][1])) if scalars["failure"] else None
+
+    def _guarded_fields(self):
+        yield from super()._guarded_fields()
+        yield "li_added", self.li_added
+        yield "potential", self.model.lattice.gather(self.cond.phi.to_numpy())
+
+    def likely_causes(self, problem: dict) -> list[str]:
+        out = super().likely_causes(problem)
+        if problem.get("field") in ("li_added", "potential", "residual"):
+            out.insert(0, f"time step: electrochem.dt = {self.ec.dt:.4g} s or max_eigenstrain_increment = "
+                          f"{self.ec.max_eigenstrain_increment:g} too large for the plating rate, or a conductivity "
+                          "contrast too large for the conduction solve")
+        return out
 
     def _save(self) -> None:
         for name in STATE:
@@ -236,15 +284,20 @@ class CoupledSimulation(Simulation):
         cracked = damaged | (li & (self.setup.material_ids != self.li_id))
         depth = float(self.depth_from_anode[cracked].max()) if cracked.any() else 0.0
         deep = f.crack_depth is not None and depth >= f.crack_depth
-        return dict(damage_path=path, short_circuit=short, crack_depth=deep, depth=depth)
+        pieces = 1
+        if f.separation > 0 and se.any():
+            _, lab = self.model.pieces(se)
+            sizes = np.bincount(lab[se])
+            pieces = int((sizes >= f.separation * se.sum()).sum())
+        return dict(damage_path=path, short_circuit=short, crack_depth=deep, depth=depth,
+                    separation=pieces >= 2, pieces=pieces)
 
     # ------------------------------------------------------------ the time loop
     def steps(self):
         ec = self.ec
         m = self.model
-        m.load, m.time = 1.0, 0.0
-        step = 0
-        dt_next = ec.dt
+        m.load, m.time = 1.0, self.t  # t = 0, or the checkpoint's time when resumed
+        step = self.resume_step
         dt_min = ec.dt_min or ec.dt * 1e-6
         while self.t < ec.t_end * (1 - 1e-12) and self.failure is None:
             step += 1
@@ -254,7 +307,7 @@ class CoupledSimulation(Simulation):
                 self.cond.press.from_numpy(self.setup.lattice.scatter(press.astype(m.np_float)))
             echem = self.solve_electrochemistry(self.t)
             rate, to_res = self.deposition_rates(echem["q"])
-            dt = min(dt_next, ec.t_end - self.t)
+            dt = min(self.dt_next, ec.t_end - self.t)
             nxt = ec.control.next_change(self.t)
             if nxt is not None:
                 dt = min(dt, nxt - self.t)
@@ -275,14 +328,14 @@ class CoupledSimulation(Simulation):
             self.charge += echem["current"] * dt
             self.t += dt
             m.time = self.t
-            dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
+            self.dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
             m.compute_damage()
             dmg = m.field("dmg")
             self.li_fill(dmg)
             self.update_conductivity(dmg)
             fail = self.check_failure(dmg)
             if self.failure is None:
-                for cause in ("short_circuit", "damage_path", "crack_depth"):
+                for cause in ("short_circuit", "damage_path", "separation", "crack_depth"):
                     if fail[cause]:
                         self.failure = (self.t, cause)
                         break
@@ -315,6 +368,7 @@ class CoupledSimulation(Simulation):
             "li_sites": int(li.sum()),
             "failed": int(self.failure is not None), "failed_damage_path": int(fail["damage_path"]),
             "failed_short_circuit": int(fail["short_circuit"]), "failed_crack_depth": int(fail["crack_depth"]),
+            "failed_separation": int(fail["separation"]), "se_pieces": fail["pieces"],
         }
         self.records[-1] = row
         return row

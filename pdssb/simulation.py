@@ -12,6 +12,7 @@ index for ParaView) and compressed NPZ. Every write is atomic.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import time
@@ -24,6 +25,7 @@ from .config.loader import dump_scene
 from .config.resolve import Setup, material_sources
 from .errors import InputError
 from .io.atomic import atomic_write_json, atomic_write_text, ensure_dir
+from .io.checkpoint import Checkpointer, read_checkpoint, write_source
 from .io.manifest import build_manifest, finalize_manifest, write_manifest
 from .io.snapshots import SnapshotWriter
 from .io.timeseries import TimeSeriesWriter
@@ -60,6 +62,8 @@ class Simulation:
         self.model = MechanicsModel(setup.lattice, setup.stencil, setup.material_ids, setup.table, setup.setting,
                                     setup.thickness, precision, setup.scene.domain.surface_correction)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
+        if setup.scene.solver.method == "direct" and setup.scene.solver.kind == "quasi_static":
+            self.model.use_direct_solver()
         roles = np.array(["void"] + [m.role for m in setup.materials])
         ids = setup.material_ids
         se = roles[ids] == "electrolyte"
@@ -69,6 +73,103 @@ class Simulation:
             self.model.set_field("eps", setup.eigenstrain)
         self.bonds_broken_total = 0
         self.records: list[dict] = []
+        self.resume_step = 0  # the step a resumed run's checkpoint was taken after
+        self.dt_dynamic: float | None = None  # Δt of a dynamic run, fixed when it starts
+
+    # ------------------------------------------------------------ checkpoint state
+    # raw padded device arrays that a run carries from step to step (the rest is scratch,
+    # recomputed before use, or fixed at set-up)
+    STATE_FIELDS = ("u", "v", "force", "force_old", "bits", "eps", "dissipated", "mat", "lam")
+
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The full run state: (arrays for the NPZ, JSON-able scalars). Restored by :meth:`load_state`."""
+        m = self.model
+        arrays = {f"model.{name}": getattr(m, name).to_numpy() for name in self.STATE_FIELDS if hasattr(m, name)}
+        arrays.update(self.solver_state())
+        arrays["report_mask"] = np.asarray(self.report_mask, dtype=bool)
+        scalars = dict(time=m.time, load=m.load, bonds_broken_total=int(self.bonds_broken_total),
+                       dt_dynamic=self.dt_dynamic, n_records=len(self.records),
+                       last_record=self.records[-1] if self.records else None, rng=None)
+        return arrays, scalars
+
+    def solver_state(self) -> dict[str, np.ndarray]:
+        """The direct solver's matrices (its preconditioner is part of the state for a bitwise resume)."""
+        return self.model.direct.state("direct.") if self.model.direct is not None else {}
+
+    def load_solver_state(self, arrays: dict[str, np.ndarray]) -> None:
+        if self.model.direct is not None:
+            self.model.direct.load(arrays, "direct.")
+
+    def load_state(self, step: int, arrays: dict[str, np.ndarray], scalars: dict,
+                   records: list[dict] | None = None) -> None:
+        """Put a checkpoint's state back; the next :meth:`steps` continues after ``step``."""
+        m = self.model
+        for name in self.STATE_FIELDS:
+            key = f"model.{name}"
+            if key not in arrays:
+                raise ValueError(f"checkpoint lacks the array {name!r}")
+            getattr(m, name).from_numpy(arrays[key])
+        self.load_solver_state(arrays)
+        self.report_mask = arrays["report_mask"].astype(bool)
+        m.time, m.load = float(scalars["time"]), float(scalars["load"])
+        self.bonds_broken_total = int(scalars["bonds_broken_total"])
+        self.dt_dynamic = scalars["dt_dynamic"]
+        self.records = list(records or [])
+        if scalars["last_record"] is not None:
+            self.records.append(dict(scalars["last_record"]))
+        self.resume_step = int(step)
+
+    def check_state(self) -> dict | None:
+        """NaN/Inf or a displacement beyond the domain size: what and where, or None when sane."""
+        m = self.model
+        bound = float(max(self.setup.scene.domain.size))
+        x = None
+        for name, values in self._guarded_fields():
+            v = np.asarray(values, dtype=np.float64)
+            per_site = np.abs(v).max(axis=1) if v.ndim == 2 else np.abs(v)
+            nonfinite = ~np.isfinite(per_site)
+            beyond = (per_site > bound) if name == "u" else np.zeros_like(nonfinite)
+            bad = nonfinite | beyond
+            if bad.any():
+                i = int(np.argmax(bad))
+                x = self.setup.lattice.positions()[i] if x is None else x
+                return dict(field=name, kind="nan_or_inf" if nonfinite.any() else "displacement_beyond_bound",
+                            sites=int(bad.sum()), first_site=i, position_um=[float(c) * 1e6 for c in x],
+                            value=repr(float(per_site[i])), bound_m=bound if name == "u" else None,
+                            time_s=m.time)
+        return None
+
+    def _guarded_fields(self):
+        m = self.model
+        yield "u", m.field("u")
+        yield "eps", m.field("eps")
+
+    def likely_causes(self, problem: dict) -> list[str]:
+        s = self.setup.scene.solver
+        causes = []
+        if s.kind == "dynamic":
+            stable = None
+            try:
+                stable = self.model.stable_dt(1.0)
+            except Exception:  # noqa: BLE001 - diagnostics only
+                pass
+            dt = self.dt_dynamic
+            if stable is not None and dt is not None and dt > stable:
+                causes.append(f"time step: dt = {dt:.4g} s exceeds the stable bound {stable:.4g} s (lower solver.dt "
+                              "or solver.dt_safety)")
+            else:
+                causes.append("time step: the explicit Verlet step may be too large for the stiffest bond")
+        moduli = [mat.youngs_modulus for mat in self.setup.materials]
+        if moduli and max(moduli) / min(moduli) > 1e3:
+            causes.append(f"stiffness contrast: Young's moduli span a factor {max(moduli) / min(moduli):.3g}")
+        if not np.any(self.setup.fixmask) and not (s.kind == "dynamic"):
+            causes.append("a bad boundary: no displacement is prescribed anywhere, so the body can move as a rigid body")
+        if problem.get("kind") == "displacement_beyond_bound":
+            causes.append("a bad boundary or load: a prescribed displacement, traction or eigenstrain far too large "
+                          "for the domain")
+        if not causes:
+            causes.append("time step or stiffness contrast (check solver.dt / electrochem.dt and the materials)")
+        return causes
 
     # ------------------------------------------------------------ physics steps
     def cascade(self) -> tuple[int, int, float]:
@@ -131,7 +232,7 @@ class Simulation:
         m = self.model
         if s.kind == "quasi_static":
             t_end = s.t_end or 1.0
-            for k in range(1, s.load_steps + 1):
+            for k in range(self.resume_step + 1, s.load_steps + 1):
                 m.load = k / s.load_steps
                 m.time = m.load * t_end
                 if self.has_eigenstrain:
@@ -139,13 +240,16 @@ class Simulation:
                 iters, broken, res = self.cascade()
                 yield k, iters, broken, res
         else:
-            dt = s.dt or m.stable_dt(s.dt_safety)
+            if self.dt_dynamic is None:  # a resumed run keeps the Δt it started with
+                self.dt_dynamic = s.dt or m.stable_dt(s.dt_safety)
+            dt = self.dt_dynamic
             nsteps = max(1, math.ceil(s.t_end / dt - 1e-9))
             every = self.setup.scene.output.every
-            m.impose_boundary()
-            m.compute_forces()
+            if self.resume_step == 0:  # a resumed run has its forces from the checkpoint
+                m.impose_boundary()
+                m.compute_forces()
             broken = 0
-            for k in range(1, nsteps + 1):
+            for k in range(self.resume_step + 1, nsteps + 1):
                 m.verlet_step(dt)
                 broken += m.break_bonds(1.0)
                 if k % every == 0 or k == nsteps:
@@ -154,45 +258,131 @@ class Simulation:
 
     # ------------------------------------------------------------ the run
     def run(self, out: Path | None, on_step: Callable[[int, int, dict], None] | None = None,
-            extra_manifest: dict | None = None) -> dict:
-        """Run to the end; write the run folder if ``out`` is given. Returns the summary."""
+            extra_manifest: dict | None = None, resume: bool = False, source_text: str | None = None,
+            on_snapshot: Callable[[int, float, dict], None] | None = None) -> dict:
+        """Run to the end; write the run folder if ``out`` is given. Returns the summary.
+
+        ``resume``: ``out`` is an existing run folder; continue from its last checkpoint (from the
+        start if it has none), cutting the time series and the snapshot index back to it.
+        ``source_text``: the scene file's text, kept beside the checkpoints for ``--resume``.
+        """
         t0 = time.time()
         scene = self.setup.scene
-        ts = snaps = None
+        ts = snaps = ckpt = None
+        wall_before = 0.0
+        last_snap = k = 0
         if out is not None:
-            resolved = scene.model_dump(mode="json", exclude_none=True)
-            manifest = build_manifest(resolved, dict(
-                material_sources=material_sources(self.setup.names, scene),
-                bond_constants=self.setup.table.describe(self.setup.names),
-                lattice=dict(shape=list(self.setup.lattice.shape), sites=self.setup.lattice.n_sites,
-                             stencil_offsets=self.setup.stencil.size), **(extra_manifest or {})))
-            write_manifest(out, manifest)
-            atomic_write_text(out / "scene.toml", dump_scene(scene))
+            if resume:
+                wall_before, last_snap = self._resume_from(out)
+                k = self.resume_step
+            else:
+                resolved = scene.model_dump(mode="json", exclude_none=True)
+                manifest = build_manifest(resolved, dict(
+                    material_sources=material_sources(self.setup.names, scene),
+                    bond_constants=self.setup.table.describe(self.setup.names),
+                    lattice=dict(shape=list(self.setup.lattice.shape), sites=self.setup.lattice.n_sites,
+                                 stencil_offsets=self.setup.stencil.size), **(extra_manifest or {})))
+                write_manifest(out, manifest)
+                atomic_write_text(out / "scene.toml", dump_scene(scene))
+                if source_text is not None:
+                    write_source(out, source_text)
             ts = TimeSeriesWriter(out / "timeseries.csv", self.columns)
+            if resume:
+                ts.truncate_rows(min(len(self.records), ts.n_rows))
             snaps = SnapshotWriter(out)
             x = self.setup.lattice.positions()
+            o = scene.output
+            if o.checkpoint and (o.checkpoint_every is not None or o.checkpoint_seconds is not None):
+                ckpt = Checkpointer(out, o.checkpoint_every, o.checkpoint_seconds)
+                ckpt.last_step = self.resume_step
         status = "completed"
-        last_snap = k = 0
+        problem = None
         try:
-            for k, iters, broken, res in self.steps():
-                row = self.record(k, iters, broken, res)
-                if ts is not None:
-                    ts.append(row)
-                    if k % scene.output.every == 0:
-                        snaps.write(k, self.model.time, x, self.snapshot_fields())
-                        last_snap = k
-                if on_step is not None:
-                    on_step(*self.progress(k), row)
-            if snaps is not None and k and last_snap != k:
-                snaps.write(k, self.model.time, x, self.snapshot_fields())
+            try:
+                for k, iters, broken, res in self.steps():
+                    problem = self.check_state()
+                    if problem is not None:
+                        problem["step"] = k
+                        break
+                    row = self.record(k, iters, broken, res)
+                    if ts is not None:
+                        ts.append(row)
+                        if k % scene.output.every == 0:
+                            fields = self.snapshot_fields()
+                            snaps.write(k, self.model.time, x, fields)
+                            last_snap = k
+                            if on_snapshot is not None:  # e.g. pdssb.viz.render.LiveVideo
+                                on_snapshot(k, self.model.time, fields)
+                        if ckpt is not None and ckpt.due(k):
+                            self._write_checkpoint(ckpt, k, last_snap, wall_before + time.time() - t0)
+                    if on_step is not None:
+                        on_step(*self.progress(k), row)
+            except FloatingPointError as e:  # a solver met a non-finite residual
+                problem = dict(field="residual", kind="nan_or_inf", message=str(e), step=k + 1, time_s=self.model.time)
+            if problem is not None:
+                status = "diverged"
+                problem["likely_causes"] = self.likely_causes(problem)
+                problem["last_checkpoint_step"] = ckpt.last_step if ckpt is not None and ckpt.count + self.resume_step else None
+                if out is not None:
+                    atomic_write_json(out / "diagnostic.json", problem)
+            else:
+                if snaps is not None and k and last_snap != k:
+                    fields = self.snapshot_fields()
+                    snaps.write(k, self.model.time, x, fields)
+                    last_snap = k
+                    if on_snapshot is not None:
+                        on_snapshot(k, self.model.time, fields)
+                if ckpt is not None:  # the final state (marked final; rewritten if the last step had one)
+                    self._write_checkpoint(ckpt, k, last_snap, wall_before + time.time() - t0, final=True)
         finally:
             if ts is not None:
                 ts.close()
-        summary = self.summary(status, time.time() - t0)
+        summary = self.summary(status, wall_before + time.time() - t0)
+        if problem is not None:
+            summary["diagnostic"] = {key: problem[key] for key in ("step", "field", "kind") if key in problem}
         if out is not None:
             finalize_manifest(out, wall_time_s=summary["wall_time_s"], status=status, summary=summary)
             atomic_write_json(out / "summary.json", summary)
         return summary
+
+    def _write_checkpoint(self, ckpt: Checkpointer, step: int, last_snap: int, wall: float, final: bool = False) -> None:
+        arrays, scalars = self.state_dict()
+        ckpt.write(step, arrays, dict(scalars, last_snap=last_snap, wall_time_s=wall, final=final,
+                                      precision="f64" if self.model.np_float == np.float64 else "f32"))
+
+    def _resume_from(self, out: Path) -> tuple[float, int]:
+        """Load the last checkpoint of ``out`` (if any) and cut its outputs back to it; (wall time so far, last snapshot)."""
+        from .io.manifest import finalize_manifest as _merge
+        from .io.snapshots import PvdIndex
+        from .io.timeseries import read_timeseries
+
+        found = read_checkpoint(out)
+        step, wall, last_snap, t_ckpt = 0, 0.0, 0, None
+        if found is not None:
+            record, arrays = found
+            step = int(record["step"])
+            n = int(record["n_records"])
+            records = []
+            if n > 1:
+                table = read_timeseries(out / "timeseries.csv")
+                if len(next(iter(table.values()))) < n:
+                    raise ValueError(f"{out / 'timeseries.csv'} has fewer rows than the checkpoint holds")
+                records = [{c: float(table[c][r]) for c in table} for r in range(n - 1)]
+            self.load_state(step, arrays, record, records)
+            wall, last_snap, t_ckpt = float(record["wall_time_s"]), int(record["last_snap"]), float(self.model.time)
+        # no checkpoint: the run starts over (snapshot times are positive)
+        PvdIndex(out / "snapshots.pvd").truncate_after(-1.0 if t_ckpt is None else t_ckpt)
+        for folder in (out, out / "snapshots", out / "checkpoint"):
+            for f in folder.iterdir() if folder.is_dir() else ():
+                num = f.name.split(".")[0].rsplit("_", 1)[-1]
+                if folder.name == "snapshots" and num.isdigit() and int(num) > last_snap:
+                    f.unlink()  # a snapshot newer than the checkpoint
+                elif f.name.startswith(".") and ".tmp" in f.name:
+                    f.unlink()  # a temp file orphaned by a kill during an atomic write
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        resumes = list(manifest.get("resumes", [])) + [dict(from_step=step, utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))]
+        _merge(out, resumes=resumes, status="running")
+        return wall, last_snap
 
     def progress(self, step: int) -> tuple[float, float | None]:
         """(done, total) for a progress bar: load steps here, simulated time in coupled runs."""

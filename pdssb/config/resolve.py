@@ -9,6 +9,7 @@ Each problem is an :class:`~pdssb.errors.InputError` naming the field.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,6 +222,8 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     thickness = (d.thickness or DEFAULT_THICKNESS_M) if dim == 2 else None
     size = np.array(d.size)
     n = [int(round(s / d.dx)) for s in size]
+    if math.prod(n) > MAX_SITES:  # before anything is built from n (a TOML dx of 1e-300 um gives 1e300 sites)
+        raise InputError("domain", f"{float(min(math.prod(n), 10**300)):.3g} sites exceed the 2^31 index limit")
     if any(abs(ni * d.dx - s) > 1e-6 * d.dx for ni, s in zip(n, size)):
         raise InputError("domain.dx", "must divide every domain size into a whole number of sites")
     stencil = Stencil(dim, d.horizon_factor, d.partial_volume)

@@ -305,6 +305,9 @@ class Eigenstrain(Strict):
 # ---------------------------------------------------------------- solver, output
 class Solver(Strict):
     kind: Literal["quasi_static", "dynamic"] = "quasi_static"
+    # quasi-static equilibrium: adaptive dynamic relaxation (any body, any backend), or a sparse
+    # factorisation + PCG on the host (needs prescribed displacements that remove rigid modes)
+    method: Literal["adr", "direct"] = "adr"
     precision: Literal["f32", "f64"] = "f64"
     load_steps: int = Field(default=10, ge=1, le=1_000_000)
     tolerance: float = Field(default=1e-5, gt=0, lt=1)
@@ -433,6 +436,9 @@ class Failure(Strict):
     damage_threshold: float = Field(default=0.8, gt=0, le=1)
     crack_depth: Optional[Length] = None
     span: Literal["electrodes", "any"] = "electrodes"
+    # the electrolyte falls apart: its intact bonds hold it in two or more pieces, each at least
+    # this fraction of the electrolyte sites (0 switches the check off)
+    separation: float = Field(default=0.05, ge=0, lt=0.5)
 
 
 class Electrochem(Strict):
@@ -466,6 +472,17 @@ class Output(Strict):
     every: int = Field(default=1, ge=1)
     vtu: bool = True
     npz: bool = True
+    # checkpoints (full state, for `pdssb run --resume`): every N steps and/or every M seconds of wall
+    # time, whichever comes first; both absent or checkpoint = false: no checkpoint
+    checkpoint: bool = True
+    checkpoint_every: Optional[int] = Field(default=None, ge=1, le=1_000_000_000)
+    checkpoint_seconds: Optional[Time] = 600.0
+
+    @model_validator(mode="after")
+    def _check_checkpoint(self):
+        if self.checkpoint_seconds is not None and not self.checkpoint_seconds > 0:
+            raise ValueError("checkpoint_seconds must be positive")
+        return self
 
 
 class Scene(Strict):

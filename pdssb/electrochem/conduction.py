@@ -204,6 +204,7 @@ class Conduction:
         self.cw = ti.ndarray(f, st.size)
         self.area = ti.ndarray(f, st.size)
         self.tolerance = tolerance
+        self.direct = None  # a DirectConduction (host sparse solve) with solver.method = "direct"
         for a in (self.phi, self.press, self.r, self.z, self.p, self.ap, self.q, self.eta_area, self.a_sum, self.jmag):
             a.fill(0)
         self.role.from_numpy(role_of_material.astype(np.int32))
@@ -220,6 +221,11 @@ class Conduction:
         self.area.from_numpy((st.beta * self.area_per_bond).astype(model.np_float))
         self.gscale = d / (float((st.beta * st.length**2).sum()) * dx * dx)
         surface_factors(model.mat, model.lin, model.xi, model.xlen, model.beta, self.g2, d, 2, 0)
+
+    def use_direct_solver(self) -> None:
+        from .direct import DirectConduction
+
+        self.direct = DirectConduction(self)
 
     def set_kinetics(self, kinetics) -> None:
         self.kinetics = kinetics
@@ -254,7 +260,10 @@ class Conduction:
                 raise FloatingPointError("conduction residual is not finite")
             if res <= self.tolerance:
                 return dict(newton=it, cg=cg_total, residual=res)
-            cg_total += self._pcg(max_cg, rr)
+            if self.direct is not None:
+                cg_total += self.direct.solve(first=it == 0)
+            else:
+                cg_total += self._pcg(max_cg, rr)
         return dict(newton=max_newton, cg=cg_total, residual=res)
 
     def _pcg(self, max_cg: int, rr0: float) -> int:

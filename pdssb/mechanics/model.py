@@ -87,6 +87,13 @@ class MechanicsModel:
         self.update_fictitious_density()
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
+        self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+
+    def use_direct_solver(self) -> None:
+        """Reach equilibrium by sparse factorisation + PCG (direct.py) instead of ADR."""
+        from .direct import DirectSolver
+
+        self.direct = DirectSolver(self)
 
     # ------------------------------------------------------------ set-up
     def set_bond_table(self, table: BondTable) -> None:
@@ -122,7 +129,12 @@ class MechanicsModel:
                         self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
-        """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started."""
+        """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
+
+        With the direct solver the same criterion is met by Newton–PCG steps (direct.py).
+        """
+        if self.direct is not None:
+            return self.direct.relax(tolerance)
         self.impose_boundary()
         self.v.fill(0)  # ADR restarts its fictitious dynamics from rest
         it, res = 0, float("inf")
@@ -191,6 +203,37 @@ class MechanicsModel:
         arr = getattr(self, name)
         dtype = np.int32 if name in ("mat", "fixmask") else self.np_float
         arr.from_numpy(self.lattice.scatter(np.asarray(values).astype(dtype)))
+
+    def pieces(self, select: np.ndarray) -> tuple[int, np.ndarray]:
+        """Connected pieces of the selected sites (interior mask) joined by intact bonds.
+
+        Returns (number of pieces, label per interior site; −1 where not selected). Two sites are
+        in one piece when a chain of intact bonds between selected sites joins them: a crack, in
+        peridynamics, is exactly a surface that no intact bond crosses.
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        L = self.lattice
+        sel = L.scatter(np.asarray(select).astype(bool))
+        bits = self.bits.to_numpy()
+        lin = self.lin.to_numpy().astype(np.int64)
+        P = np.nonzero(sel)[0]
+        node = np.full(sel.shape[0], -1, dtype=np.int64)
+        node[P] = np.arange(P.size)
+        rows, cols = [], []
+        for k in np.nonzero(lin > 0)[0]:
+            Q = P + lin[k]
+            ok = sel[Q] & ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+            rows.append(node[P[ok]])
+            cols.append(node[Q[ok]])
+        rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        graph = coo_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=(P.size, P.size))
+        n, lab = connected_components(graph, directed=False)
+        out = np.full(sel.shape[0], -1, dtype=np.int64)
+        out[P] = lab
+        return n, L.gather(out)
 
     def broken_bond_count(self) -> int:
         """Number of broken bonds (each counted once) among bonds whose ends are both non-void."""

@@ -14,7 +14,7 @@ from pdssb.mechanics.pmb import site_volume
 KAPPA = 0.01  # S m^-1, LAGP
 
 
-def _slab(width, length=60):
+def _slab(width, length=60, method="cg"):
     dx = h = 1e-6
     st = Stencil(2, 3.0)
     lat = Lattice((length, width), dx, halo=st.reach)
@@ -27,6 +27,8 @@ def _slab(width, length=60):
     kin = KineticsParams(0, 0.1, 0.5, 0.5, 38.7, 1.0, 0.0, 0.0)
     cond = Conduction(model, np.array([0, 1]), np.full(lat.n_sites, KAPPA), left | right, kin, 1e-11)
     cond.phi.from_numpy(lat.scatter(np.where(left, 1.0, 0.0)))
+    if method == "direct":
+        cond.use_direct_solver()
     return model, cond, x, left, dx, h
 
 
@@ -36,10 +38,12 @@ def _left_current(model, cond, left):
     return -model.lattice.gather(cond.r.to_numpy())[left].sum()
 
 
-def test_slab_obeys_ohms_law():
+@pytest.mark.parametrize("method", ["cg", "direct"])
+def test_slab_obeys_ohms_law(method):
     """Closed form: a slab carries I = κ A ΔV / L, i.e. R = L/(κA). Measured: the current leaving the
-    high-potential electrode against κ A |dφ/dx| in the middle third. Tolerance 1 % (spec)."""
-    model, cond, x, left, dx, h = _slab(40)
+    high-potential electrode against κ A |dφ/dx| in the middle third. Tolerance 1 % (spec).
+    Both solvers: Jacobi-PCG in Taichi, and the host sparse factorisation (solver.method = "direct")."""
+    model, cond, x, left, dx, h = _slab(40, method=method)
     out = cond.newton()
     assert out["residual"] < 1e-10
     current = _left_current(model, cond, left)
@@ -50,10 +54,13 @@ def test_slab_obeys_ohms_law():
     assert np.std(phi[mid] - np.polyval(np.polyfit(x[mid, 0], phi[mid], 1), x[mid, 0])) < 1e-4
 
 
-def test_plane_of_broken_bonds_cuts_the_current():
+@pytest.mark.parametrize("method", ["cg", "direct"])
+def test_plane_of_broken_bonds_cuts_the_current(method):
     """A crack is an insulator: with every bond across x = L/2 broken, no current flows (to round-off:
-    1e-12 of the uncut slab's current), and each half sits at its electrode's potential."""
-    model, cond, x, left, dx, h = _slab(20)
+    1e-12 of the uncut slab's current), and each half sits at its electrode's potential. The bond
+    graph then holds the slab in exactly two pieces (the coupled run's separation check)."""
+    model, cond, x, left, dx, h = _slab(20, method=method)
+    assert model.pieces(np.ones(model.lattice.n_sites, bool))[0] == 1
     cond.newton()
     intact = _left_current(model, cond, left)
     lat = model.lattice
@@ -67,6 +74,8 @@ def test_plane_of_broken_bonds_cuts_the_current():
         crosses &= half_p[idx + lin[k]] != -1
         bits[idx[crosses], k >> 5] &= ~np.uint32(1 << (k & 31))
     model.bits.from_numpy(bits)
+    n, labels = model.pieces(np.ones(lat.n_sites, bool))
+    assert n == 2 and len(set(labels[half == 1])) == 1 and len(set(labels[half == 0])) == 1
     cond.newton()
     assert abs(_left_current(model, cond, left)) < 1e-12 * intact
     phi = lat.gather(cond.phi.to_numpy())
