@@ -380,6 +380,48 @@ def _bench_viewer(arch: str, side: int, particles: int, as_json: bool) -> None:
               f"fps_3d={res['fps_3d']:.3f} fps_3d_crack_view={res['fps_3d_crack_view']:.3f}")
 
 
+@app.command()
+def validate(
+    paper: str = typer.Argument(..., help="which reproduction: seed000"),
+    out: Path = typer.Option(Path("out/validation/seed000"), "--out", "-o", help="output folder"),
+    scenes: Path = typer.Option(Path("scenes"), help="folder holding seed000_<shape>.toml"),
+    jobs: int = typer.Option(1, help="cases run in parallel (processes)"),
+    convergence: bool = typer.Option(False, help="also the semi-sphere at Δx/2 and at m = 4"),
+    t_end: Optional[float] = typer.Option(None, "--t-end", help="simulated end time in s (default: the scenes')"),
+    only: Optional[str] = typer.Option(None, help="comma-separated geometries (default: all four)"),
+    set_: list[str] = typer.Option([], "--set", help='override for every case, KEY=VALUE in TOML, e.g. '
+                                   '--set \'materials.LAGP.fracture_energy="0.01 J m^-2"\''),
+    arch: str = typer.Option("cpu", help="cpu or gpu"),
+) -> None:
+    """Reproduce a seed paper side by side: run its cases, tabulate, draw the figures (docs/validation.md)."""
+    from .validation import seed000
+
+    try:
+        if paper != "seed000":
+            raise InputError(paper, "unknown reproduction (available: seed000)")
+        if not 1 <= jobs <= 64:
+            raise InputError("--jobs", "must lie between 1 and 64")
+        geos = tuple(g.strip() for g in only.split(",")) if only else seed000.GEOMETRIES
+        for g in geos:
+            if g not in seed000.GEOMETRIES:
+                raise InputError("--only", f"unknown geometry '{g}' (available: {', '.join(seed000.GEOMETRIES)})")
+            if not (scenes / f"seed000_{g}.toml").is_file():
+                raise InputError(str(scenes / f"seed000_{g}.toml"), "scene not found")
+        overrides = {}
+        for item in set_:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise InputError("--set", f"'{item}' is not KEY=VALUE")
+            from .config.loader import parse_scene_text
+
+            overrides[key.strip()] = parse_scene_text(f"v = {value}", "--set")["v"]
+    except InputError as e:
+        _fail(e)
+    report = seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos)
+    err.print((out / "table.md").read_text(), highlight=False, markup=False)
+    err.print(f"→ {out}/results.json, table.md, figures/")
+
+
 def main() -> None:
     from .backend import import_taichi
 

@@ -77,7 +77,10 @@ class CoupledSimulation(Simulation):
         face = setup.scene.defects[0].face if setup.scene.defects else "-y"
         axis, direction = FACES[face]
         coord = lat.positions()[:, axis]
-        self.depth_from_anode = coord if direction > 0 else setup.scene.domain.size[axis] - coord
+        depth = coord if direction > 0 else setup.scene.domain.size[axis] - coord
+        # measured from the anode|electrolyte surface: the shallowest electrolyte site lies at half a spacing
+        se0 = self.role_of[self.ids] == SE
+        self.depth_from_anode = depth - (float(depth[se0].min()) - 0.5 * lat.dx if se0.any() else 0.0)
         self.phi_ce = ec.control.at(0.0) if ec.control.mode == "voltage" else 0.0
         self.failure: tuple[float, str] | None = None
         self.t = 0.0
@@ -110,6 +113,9 @@ class CoupledSimulation(Simulation):
         scalars.update(t=self.t, reservoir=self.reservoir, charge=self.charge, phi_ce=self.phi_ce,
                        dt_next=self.dt_next, failure=list(self.failure) if self.failure else None)
         return arrays, scalars
+
+    def snapshot_now(self) -> bool:
+        return getattr(self, "_at_output_time", False)
 
     def solver_state(self) -> dict[str, np.ndarray]:
         out = super().solver_state()
@@ -311,22 +317,30 @@ class CoupledSimulation(Simulation):
             nxt = ec.control.next_change(self.t)
             if nxt is not None:
                 dt = min(dt, nxt - self.t)
+            t_out = next((t for t in self.setup.scene.output.times if t > self.t * (1 + 1e-12)), None)
+            if t_out is not None:
+                dt = min(dt, t_out - self.t)
             strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
             if strain_rate > 0:
                 dt = min(dt, ec.max_eigenstrain_increment / strain_rate)
             self._save()
+            tried = None
             while True:
                 trial = self.li_added + rate * dt
                 self._apply_eigenstrain(trial)
                 iters, broken, res = self.cascade()
-                if broken <= ec.max_broken_per_step or dt <= dt_min:
+                # accept: few enough breaks, or Δt at its floor, or halving Δt did not cut the breaks
+                # (unstable growth: the crack runs at the load already reached, whatever the Δt)
+                if broken <= ec.max_broken_per_step or dt <= dt_min or (tried is not None and broken > 0.75 * tried):
                     break
+                tried = broken
                 self._restore()
                 dt = max(0.5 * dt, dt_min)
             self.li_added = trial
             self.reservoir += to_res * dt
             self.charge += echem["current"] * dt
-            self.t += dt
+            self.t = t_out if t_out is not None and dt == t_out - self.t else self.t + dt
+            self._at_output_time = t_out is not None and self.t == t_out
             m.time = self.t
             self.dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
             m.compute_damage()

@@ -92,6 +92,10 @@ class Simulation:
                        last_record=self.records[-1] if self.records else None, rng=None)
         return arrays, scalars
 
+    def snapshot_now(self) -> bool:
+        """A snapshot outside the every-N rhythm (coupled runs: at the scene's output times)."""
+        return False
+
     def solver_state(self) -> dict[str, np.ndarray]:
         """The direct solver's matrices (its preconditioner is part of the state for a bitwise resume)."""
         return self.model.direct.state("direct.") if self.model.direct is not None else {}
@@ -307,7 +311,7 @@ class Simulation:
                     row = self.record(k, iters, broken, res)
                     if ts is not None:
                         ts.append(row)
-                        if k % scene.output.every == 0:
+                        if k % scene.output.every == 0 or self.snapshot_now():
                             fields = self.snapshot_fields()
                             snaps.write(k, self.model.time, x, fields)
                             last_snap = k

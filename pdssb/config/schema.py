@@ -470,6 +470,8 @@ class Electrochem(Strict):
 
 class Output(Strict):
     every: int = Field(default=1, ge=1)
+    # coupled runs: also a snapshot at exactly these times (a step never crosses one)
+    times: list[Time] = Field(default_factory=list, max_length=1000)
     vtu: bool = True
     npz: bool = True
     # checkpoints (full state, for `pdssb run --resume`): every N steps and/or every M seconds of wall
@@ -477,6 +479,12 @@ class Output(Strict):
     checkpoint: bool = True
     checkpoint_every: Optional[int] = Field(default=None, ge=1, le=1_000_000_000)
     checkpoint_seconds: Optional[Time] = 600.0
+
+    @model_validator(mode="after")
+    def _check_times(self):
+        if any(not t > 0 for t in self.times) or list(self.times) != sorted(self.times):
+            raise ValueError("times must be positive and increasing")
+        return self
 
     @model_validator(mode="after")
     def _check_checkpoint(self):

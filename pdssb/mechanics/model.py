@@ -131,10 +131,19 @@ class MechanicsModel:
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
 
-        With the direct solver the same criterion is met by Newton–PCG steps (direct.py).
+        With the direct solver the same criterion is met by Newton–PCG steps (direct.py); should they
+        stall (a near-mechanism: sites left with too few bonds), ADR takes over from where they are.
         """
         if self.direct is not None:
-            return self.direct.relax(tolerance)
+            r = self.direct.relax(tolerance)
+            if r.converged:
+                return r
+            self.direct.stats["adr_fallbacks"] = self.direct.stats.get("adr_fallbacks", 0) + 1
+            a = self._adr(tolerance, max_iterations, check_every)
+            return RelaxResult(r.iterations + a.iterations, a.residual, a.converged)
+        return self._adr(tolerance, max_iterations, check_every)
+
+    def _adr(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         self.impose_boundary()
         self.v.fill(0)  # ADR restarts its fictitious dynamics from rest
         it, res = 0, float("inf")

@@ -30,3 +30,13 @@ def test_crack_path_is_curved_towards_the_hole(paths):
     path = paths[4]["path"]
     grown = path[path >= 0]
     assert grown.max() - grown.min() >= 3
+
+
+def test_direct_solver_grows_the_same_crack(paths):
+    """The direct solver (solver.method = "direct") under the same closed-form content: 4 and 8
+    load steps give the same damaged sites and path, and the same damaged sites as ADR."""
+    d4 = notch_crack_path(4, shape=(32, 32), break_mode="most_stretched", method="direct")
+    d8 = notch_crack_path(8, shape=(32, 32), break_mode="most_stretched", method="direct")
+    assert d4["broken"] > 50
+    assert np.array_equal(d4["damaged"], d8["damaged"]) and np.array_equal(d4["path"], d8["path"])
+    assert np.array_equal(d4["damaged"], paths[4]["damaged"])
