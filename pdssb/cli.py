@@ -392,6 +392,7 @@ def validate(
     set_: list[str] = typer.Option([], "--set", help='override for every case, KEY=VALUE in TOML, e.g. '
                                    '--set \'materials.LAGP.fracture_energy="0.01 J m^-2"\''),
     arch: str = typer.Option("cpu", help="cpu or gpu"),
+    analyse_only: bool = typer.Option(False, "--analyse-only", help="no runs: tabulate the run folders in OUT/runs"),
 ) -> None:
     """Reproduce a seed paper side by side: run its cases, tabulate, draw the figures (docs/validation.md)."""
     from .validation import seed000
@@ -417,7 +418,9 @@ def validate(
             overrides[key.strip()] = parse_scene_text(f"v = {value}", "--set")["v"]
     except InputError as e:
         _fail(e)
-    report = seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos)
+    if analyse_only and not (out / "runs").is_dir():
+        _fail(InputError(str(out / "runs"), "no run folders to analyse"))
+    report = seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only)
     err.print((out / "table.md").read_text(), highlight=False, markup=False)
     err.print(f"→ {out}/results.json, table.md, figures/")
 

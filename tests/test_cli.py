@@ -136,3 +136,17 @@ def test_f32_run_matches_f64(run_dir, tmp_path):
     assert summary32["strain_energy_J"] == pytest.approx(summary64["strain_energy_J"], rel=1e-3)
     manifest = json.loads((tmp_path / "r32" / "manifest.json").read_text())
     assert manifest["precision"] == "f32"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["validate", "seed999"], "unknown reproduction"),
+    (["validate", "seed000", "--only", "sphere"], "unknown geometry"),
+    (["validate", "seed000", "--set", "no-equals-sign"], "KEY=VALUE"),
+    (["validate", "seed000", "--scenes", "/nonexistent"], "scene not found"),
+])
+def test_validate_refuses_bad_arguments(args, needle, tmp_path):
+    """Bad arguments to `pdssb validate`: one line naming the problem, exit code 2, nothing run."""
+    res = CliRunner().invoke(app, args + ["--out", str(tmp_path / "v")])
+    assert res.exit_code == 2
+    assert needle in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "v").exists()

@@ -41,6 +41,8 @@ def main() -> int:
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "gallery", help="where scenes are run")
     ap.add_argument("--arch", default="auto")
     ap.add_argument("--max-mb", type=float, default=3.0)
+    ap.add_argument("--png-fields", default="damage,von_mises", help="fields drawn as last-frame PNGs")
+    ap.add_argument("--gif-field", default="damage", help="field of the GIF (material shows Li-filled cracks)")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -51,12 +53,12 @@ def main() -> int:
             name = item.stem
             run_dir = a.runs / name
             pdssb("run", str(item), "--out", str(run_dir), "--overwrite", "--quiet", "--no-figures", "--arch", a.arch)
-        for field in ("damage", "von_mises"):
+        for field in a.png_fields.split(","):
             png = a.out / f"{name}_{field}.png"
             last_frame(run_dir, field, png, "960x540", a.arch)
             written.append(png)
-        gif = a.out / f"{name}_damage.gif"
-        pdssb("render", str(run_dir), "--out", str(gif), "--field", "damage", "--resolution", "480x270",
+        gif = a.out / f"{name}_{a.gif_field}.gif"
+        pdssb("render", str(run_dir), "--out", str(gif), "--field", a.gif_field, "--resolution", "480x270",
               "--fps", "4", "--arch", a.arch)
         written.append(gif)
     total = sum(p.stat().st_size for p in a.out.glob("*") if p.is_file())

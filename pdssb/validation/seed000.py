@@ -28,6 +28,7 @@ import numpy as np
 
 GEOMETRIES = ("semi_sphere", "semi_ellipsoid", "pyramid", "cube")
 COMPARE_AT_S = 12.0
+HALF_DEPTH_UM = 5.0  # a crack through half the 10 µm electrolyte (reported beside the failure time)
 
 #: seed 000, Results (failure times, Figure S6) and Figure 2f (max von Mises at 12 s)
 PAPER = {
@@ -119,6 +120,8 @@ def analyse(run_dir: Path) -> dict:
         end_time_s=float(t[-1]), steps=int(len(t)), wall_time_s=run.summary.get("wall_time_s"),
         bonds_broken=run.summary.get("bonds_broken"), sites=run.summary.get("sites"),
     )
+    deep = np.nonzero(np.asarray(s["crack_depth_um"]) >= HALF_DEPTH_UM)[0]
+    out["crack_half_depth_time_s"] = float(t[deep[0]]) if deep.size else None
     hit = np.nonzero(np.abs(t - COMPARE_AT_S) <= 1e-9 * COMPARE_AT_S)[0]
     if hit.size:
         j = int(hit[0])
@@ -177,8 +180,8 @@ def table_markdown(results: dict[str, dict], cmp: dict) -> str:
         return "—" if v is None else fmt.format(v)
 
     lines = [
-        "| geometry | failure time, paper (s) | pdssb (s) | ratio | cause | max σ_vM at 12 s, paper (MPa) | pdssb (MPa) | ratio | Σ damage at 12 s | broken bonds at 12 s | crack area at 12 s (µm²) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| geometry | failure time, paper (s) | pdssb (s) | ratio | cause | crack 5 µm deep at (s) | max σ_vM at 12 s, paper (MPa) | pdssb (MPa) | ratio | Σ damage at 12 s | broken bonds at 12 s | crack area at 12 s (µm²) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for g in GEOMETRIES:
         if g not in results:
@@ -187,7 +190,8 @@ def table_markdown(results: dict[str, dict], cmp: dict) -> str:
         ft = r.get("failure_time_s")
         lines.append(
             f"| {g.replace('_', '-')} | {p['failure_time_s']:g} | {f(ft) if ft else 'none by ' + f(r['end_time_s'])} "
-            f"| {f(c['failure_time_ratio'], '{:.2f}')} | {r.get('failure_cause') or '—'} | {p['von_mises_max_12s_MPa']:g} "
+            f"| {f(c['failure_time_ratio'], '{:.2f}')} | {r.get('failure_cause') or '—'} "
+            f"| {f(r.get('crack_half_depth_time_s'))} | {p['von_mises_max_12s_MPa']:g} "
             f"| {f(r.get('von_mises_max_12s_MPa'))} | {f(c['von_mises_ratio'], '{:.2f}')} | {f(r.get('damage_sum_12s'))} "
             f"| {r.get('bonds_broken_12s', '—')} | {f(r.get('crack_area_12s_um2'))} |")
     lines.append("")
@@ -268,8 +272,11 @@ def figures(results: dict[str, dict], out: Path, formats=("png", "svg")) -> list
 
 def validate(scenes_dir: Path, out: Path, overrides: dict[str, Any] | None = None, jobs: int = 1,
              t_end: float | None = None, convergence: bool = False, arch: str = "cpu",
-             geometries=GEOMETRIES) -> dict:
-    """Run, analyse and report; returns the results (also written to OUT/results.json)."""
+             geometries=GEOMETRIES, run: bool = True) -> dict:
+    """Run, analyse and report; returns the results (also written to OUT/results.json).
+
+    ``run=False`` analyses the run folders already in OUT/runs (every case folder found there).
+    """
     from ..io.atomic import atomic_write_json, atomic_write_text
 
     overrides = dict(overrides or {})
@@ -277,7 +284,10 @@ def validate(scenes_dir: Path, out: Path, overrides: dict[str, Any] | None = Non
     if convergence:
         cases["semi_sphere_dx0.1"] = dict(geometry="semi_sphere", **{"domain.dx": "0.1 um"})
         cases["semi_sphere_m4"] = dict(geometry="semi_sphere", **{"domain.horizon_factor": 4.0})
-    dirs = run_all(scenes_dir, out, overrides, cases, jobs, t_end, arch)
+    if run:
+        dirs = run_all(scenes_dir, out, overrides, cases, jobs, t_end, arch)
+    else:
+        dirs = {d.name: d for d in sorted((out / "runs").iterdir()) if d.is_dir() and (d / "timeseries.csv").exists()}
     results = {name: analyse(d) for name, d in dirs.items()}
     cmp = compare(results)
     report = dict(overrides=overrides, results=results, comparison=cmp, paper=PAPER)
