@@ -15,6 +15,15 @@ import os
 from .errors import InputError
 
 _state: dict = {}
+_before_reinit: list = []
+
+
+def on_reinit(callback) -> None:
+    """Call ``callback()`` before Taichi is initialised again (a new runtime frees the old one's
+    resources: GGUI windows made on the old runtime must be destroyed first, or the process
+    crashes when it exits)."""
+    if callback not in _before_reinit:
+        _before_reinit.append(callback)
 
 
 def import_taichi():
@@ -40,6 +49,9 @@ def init(arch: str = "auto", precision: str = "f64", threads: int | None = None)
     if _state.get("key") == key:
         return _state["arch"]
     ti = import_taichi()
+    if "key" in _state:
+        for callback in _before_reinit:
+            callback()
     fp = ti.f64 if precision == "f64" else ti.f32
     common = dict(default_fp=fp, offline_cache=True, log_level=ti.WARN)
     if threads is None and os.environ.get("PDSSB_THREADS"):

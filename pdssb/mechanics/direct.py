@@ -186,9 +186,9 @@ class DirectSolver:
             aa = float((fabs * fabs).sum())
             rr = float((rhs * rhs).sum())
             res = 0.0 if rr == 0 else (float(np.sqrt(rr / aa)) if aa > 0 else float("inf"))
-            if not np.isfinite(res) and rr > m.force_floor2:
+            if not np.isfinite(res) and aa > m.force_floor2:
                 raise FloatingPointError("direct solve: residual is not finite")
-            if res <= tolerance or rr <= m.force_floor2:
+            if res <= tolerance or aa <= m.force_floor2:
                 return RelaxResult(it, res, True)
             if it == max_outer:
                 break

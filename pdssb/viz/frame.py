@@ -223,6 +223,9 @@ class Renderer:
         if key in Renderer._windows:  # reuse: one offscreen window per size and Taichi runtime
             self.window = Renderer._windows[key]
         else:
+            # one GGUI window per process at a time: with two alive (say a 2D and a 3D size) Taichi
+            # 1.7 crashes when the process exits, so the old one goes first
+            _destroy_windows()
             try:
                 with _quiet_stderr():
                     self.window = self.ti.ui.Window(name, self.resolution, vsync=False, show_window=show_window)
@@ -230,6 +233,7 @@ class Renderer:
                 raise VulkanUnavailable(str(e).splitlines()[0] if str(e) else "") from None
             if not Renderer._windows:
                 atexit.register(_destroy_windows)
+                backend.on_reinit(_destroy_windows)
             Renderer._windows[key] = self.window
         self.canvas = self.window.get_canvas()
         self.scene = self.window.get_scene()
