@@ -186,9 +186,10 @@ class DirectSolver:
             aa = float((fabs * fabs).sum())
             rr = float((rhs * rhs).sum())
             res = 0.0 if rr == 0 else (float(np.sqrt(rr / aa)) if aa > 0 else float("inf"))
-            if not np.isfinite(res) and aa > m.force_floor2:
+            at_rest = rr <= m.force_floor2 and aa <= m.force_floor2
+            if not np.isfinite(res) and not at_rest:
                 raise FloatingPointError("direct solve: residual is not finite")
-            if res <= tolerance or aa <= m.force_floor2:
+            if res <= tolerance or at_rest:
                 return RelaxResult(it, res, True)
             if it == max_outer:
                 break

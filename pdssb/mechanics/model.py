@@ -86,8 +86,9 @@ class MechanicsModel:
         pmb.flag_mixed_sites(self.mat, self.lin)
         self.update_fictitious_density()
         # An unloaded body: |y|/|ξ| − 1 = O(ε) on its bonds, so ‖F‖ and ‖F_abs‖ are both round-off and
-        # their ratio never falls below a tolerance. When ‖F_abs‖² is below (100 ε · c_max Σβ V)² per
-        # site (every bond within a stretch of 100 ε of rest), the body is at rest: equilibrium.
+        # their ratio never falls below a tolerance. When ‖F_abs‖² and ‖F‖² are both below
+        # (100 ε · c_max Σβ V)² per site (every bond within a stretch of 100 ε of rest, and no load
+        # unbalanced), the body is at rest: equilibrium.
         unit = float(table.c.max()) * float(stencil.beta.sum()) * self.volume
         self.force_floor2 = (100.0 * float(np.finfo(self.np_float).eps) * unit) ** 2 * lattice.n_sites
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
@@ -160,9 +161,10 @@ class MechanicsModel:
             if it % check_every == 0:
                 s = self.stats.to_numpy()
                 res = 0.0 if s[3] == 0 else float(np.sqrt(s[3] / s[4])) if s[4] > 0 else float("inf")
-                if not np.isfinite(res) and s[4] > self.force_floor2:
+                at_rest = s[3] <= self.force_floor2 and s[4] <= self.force_floor2
+                if not np.isfinite(res) and not at_rest:
                     raise FloatingPointError("ADR residual is not finite")
-                if res <= tolerance or s[4] <= self.force_floor2:
+                if res <= tolerance or at_rest:
                     return RelaxResult(it, res, True)
             adr.adr_update(self.u, self.v, self.force, self.force_old, self.lam, self.mat, self.fixmask,
                            self.stats, int(it == 0), self.dim)
