@@ -420,7 +420,7 @@ def validate(
         _fail(e)
     if analyse_only and not (out / "runs").is_dir():
         _fail(InputError(str(out / "runs"), "no run folders to analyse"))
-    report = seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only)
+    seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only)
     err.print((out / "table.md").read_text(), highlight=False, markup=False)
     err.print(f"→ {out}/results.json, table.md, figures/")
 
