@@ -54,7 +54,7 @@ class CoupledSimulation(Simulation):
         super().__init__(setup, precision)
         ec = setup.scene.electrochem
         self.ec = ec
-        role_names = ["void"] + [m.role for m in setup.materials]
+        role_names = setup.roles_by_id()  # material ids, then grain pseudo ids
         self.role_of = np.array([SE if r == "electrolyte" else LI if r == "lithium" else 0 for r in role_names])
         self.li_id = int(np.nonzero(self.role_of == LI)[0][0])
         self.kinetics = KineticsParams.from_scene(ec.kinetics, ec.temperature, LI_MOLAR_VOLUME_M3_PER_MOL)
@@ -393,6 +393,8 @@ class CoupledSimulation(Simulation):
     def snapshot_fields(self) -> dict[str, np.ndarray]:
         out = super().snapshot_fields()
         out["material"] = self.ids.astype(np.int32)
+        if "grain" in out:  # sites that Li filled leave their grain
+            out["grain"] = np.where(self.ids == self.setup.material_ids, out["grain"], 0).astype(np.int32)
         out["potential_V"] = self.model.lattice.gather(self.cond.phi.to_numpy())
         out["current_density_A_m2"] = self.cond.current_density_field()
         out["li_fraction"] = np.where(self.role_of[self.ids] == LI, 1.0 + self.li_added / self.volume, 0.0)

@@ -34,7 +34,22 @@ __all__ = [
     "ALIASES",
     "get_material",
     "material_names",
+    "arrhenius_factor",
+    "DEFAULT_REFERENCE_TEMPERATURE_K",
+    "TEMPERATURE_TOLERANCE_K",
 ]
+
+#: the temperature a conductivity or exchange current is taken to hold at when nothing says otherwise (25 °C)
+DEFAULT_REFERENCE_TEMPERATURE_K = 298.15
+#: a temperature this close to the reference needs no activation energy (κ_ref is used as is)
+TEMPERATURE_TOLERANCE_K = 0.5
+
+
+def arrhenius_factor(activation_energy_ev: float, temperature: float, reference_temperature: float) -> float:
+    """exp(−E_a/k_B (1/T − 1/T_ref)): the Arrhenius ratio X(T)/X(T_ref) for E_a in eV and T in K."""
+    if not (temperature > 0.0 and reference_temperature > 0.0):
+        raise ValueError("temperatures must be positive (K)")
+    return math.exp(-activation_energy_ev / BOLTZMANN_EV_PER_K * (1.0 / temperature - 1.0 / reference_temperature))
 
 
 _PLANES = ("strain", "stress", "3d")
@@ -78,6 +93,8 @@ class MaterialData:
     yield_stress: Sourced | None  # Pa (Li metal)
     molar_volume: Sourced | None  # m^3 mol^-1 (Li metal)
     conductivity_activation_energy: Sourced | None  # eV (Arrhenius kappa(T))
+    # K: the temperature ionic_conductivity was measured at (None: DEFAULT_REFERENCE_TEMPERATURE_K)
+    conductivity_reference_temperature: Sourced | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ("electrolyte", "lithium", "other"):
@@ -129,29 +146,35 @@ class MaterialData:
             return k * k / self.E
         return k * k * (1.0 - self.nu * self.nu) / self.E
 
-    def ionic_conductivity_at(self, temperature: float, reference_temperature: float = 298.15) -> float:
+    def reference_temperature(self) -> float:
+        """K: the temperature the library's ionic conductivity holds at (25 °C unless sourced otherwise)."""
+        if self.conductivity_reference_temperature is not None:
+            return self.conductivity_reference_temperature.value
+        return DEFAULT_REFERENCE_TEMPERATURE_K
+
+    def ionic_conductivity_at(self, temperature: float, reference_temperature: float | None = None) -> float:
         """Ionic conductivity (S m^-1) at ``temperature`` (K), Arrhenius in kappa.
 
-        kappa(T) = kappa_ref exp(-E_a/k_B (1/T - 1/T_ref)), with kappa_ref the
-        library value taken to hold at ``reference_temperature`` (room
-        temperature for all entries).  Without an activation energy the
-        conductivity is only known at the reference temperature, so any other
-        temperature raises ``ValueError``.
+        kappa(T) = kappa_ref exp(-E_a/k_B (1/T - 1/T_ref)), with kappa_ref the library value,
+        which holds at ``reference_temperature`` (default: the material's sourced reference
+        temperature, see :meth:`reference_temperature`). Without an activation energy the
+        conductivity is only known at the reference temperature (within
+        ``TEMPERATURE_TOLERANCE_K``), so any other temperature raises ``ValueError``.
         """
         if self.ionic_conductivity is None:
             raise ValueError(f"{self.name} has no ionic conductivity")
-        if temperature <= 0.0 or reference_temperature <= 0.0:
+        t_ref = self.reference_temperature() if reference_temperature is None else reference_temperature
+        if temperature <= 0.0 or t_ref <= 0.0:
             raise ValueError("temperatures must be positive (K)")
         kappa = self.ionic_conductivity.value
         if self.conductivity_activation_energy is None:
-            if temperature == reference_temperature:
+            if abs(temperature - t_ref) <= TEMPERATURE_TOLERANCE_K:
                 return kappa
             raise ValueError(
                 f"{self.name} has no sourced conductivity activation energy; "
-                "kappa(T) is only defined at the reference temperature"
+                f"kappa(T) is only defined at the reference temperature {t_ref:g} K"
             )
-        ea = self.conductivity_activation_energy.value
-        return kappa * math.exp(-ea / BOLTZMANN_EV_PER_K * (1.0 / temperature - 1.0 / reference_temperature))
+        return kappa * arrhenius_factor(self.conductivity_activation_energy.value, temperature, t_ref)
 
     def sourced_items(self) -> dict[str, Sourced]:
         """All non-``None`` :class:`Sourced` fields, by field name."""
@@ -208,6 +231,9 @@ LAGP = MaterialData(
     yield_stress=None,
     molar_volume=None,
     conductivity_activation_energy=None,  # not in seed 000
+    conductivity_reference_temperature=Sourced(
+        300.0, "K", f"{_S000}: temperature 300 K, the temperature of the model whose ionic conductivity is 0.01 S m^-1"
+    ),
 )
 
 # ---------------------------------------------------------------------- #
@@ -253,6 +279,9 @@ LLZO = MaterialData(
     yield_stress=None,
     molar_volume=None,
     conductivity_activation_energy=None,  # no seed gives it
+    conductivity_reference_temperature=Sourced(
+        298.15, "K", "literature value (not in the seeds): Murugan, Thangadurai, Weppner 2007, conductivity at 25 C"
+    ),
 )
 
 # ---------------------------------------------------------------------- #
@@ -297,6 +326,9 @@ LATP = MaterialData(
     yield_stress=None,
     molar_volume=None,
     conductivity_activation_energy=None,  # no seed gives it
+    conductivity_reference_temperature=Sourced(
+        298.15, "K", "literature value (not in the seeds): Aono et al. 1990, conductivity at 25 C"
+    ),
 )
 
 # ---------------------------------------------------------------------- #
@@ -351,6 +383,12 @@ LI6PS5CL = MaterialData(
         0.40,
         "eV",
         f"{_S001}, sec. 2: E_A = 0.40 eV from -60 to +25 C",
+    ),
+    conductivity_reference_temperature=Sourced(
+        298.15,
+        "K",
+        f"assumed: 25 C; {_S001}, sec. 2 does not state the temperature of sigma_ion = 1.65 mS cm^-1 "
+        "(a room-temperature PEIS measurement); its E_A was measured from -60 to +25 C",
     ),
 )
 

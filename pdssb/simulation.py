@@ -59,7 +59,7 @@ class Simulation:
 
     def __init__(self, setup: Setup, precision: str = "f64"):
         self.setup = setup
-        self.model = MechanicsModel(setup.lattice, setup.stencil, setup.material_ids, setup.table, setup.setting,
+        self.model = MechanicsModel(setup.lattice, setup.stencil, setup.mechanics_ids, setup.table, setup.setting,
                                     setup.thickness, precision, setup.scene.domain.surface_correction)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
         if setup.scene.solver.method == "direct" and setup.scene.solver.kind == "quasi_static":
@@ -228,6 +228,7 @@ class Simulation:
             "hydrostatic_Pa": m.field("hyd"),
             "stress_Pa": m.field("sigma"),
             "material": self.setup.material_ids.astype(np.int32),
+            **({"grain": self.setup.grain_ids} if self.setup.grain_ids is not None else {}),
         }
 
     def steps(self):

@@ -23,6 +23,8 @@ FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018
 GAS_CONSTANT_J_PER_MOL_K = 8.314462618  # CODATA 2018
 ELEMENTARY_CHARGE_C = 1.602176634e-19  # exact (SI 2019)
 BOLTZMANN_EV_PER_K = 8.617333262e-5  # CODATA 2018
+BOLTZMANN_J_PER_K = 1.380649e-23  # exact (SI 2019)
+AVOGADRO_PER_MOL = 6.02214076e23  # exact (SI 2019)
 LI_MOLAR_VOLUME_M3_PER_MOL = 13.02e-6  # Ω_Li = 13.02 cm³ mol⁻¹ (bcc Li, 0.534 g cm⁻³, 6.94 g mol⁻¹)
 
 # dimension vectors over (m, kg, s, A, K, mol)
@@ -70,6 +72,7 @@ KINDS: dict[str, tuple[tuple[float, ...], str]] = {
     "voltage": (_dim(kg=1, m=2, s=-3, A=-1), "V"),
     "molar_volume": (_dim(m=3, mol=-1), "cm^3 mol^-1"),
     "energy": (_dim(kg=1, m=2, s=-2), "eV"),
+    "molar_energy": (_dim(kg=1, m=2, s=-2, mol=-1), "kJ mol^-1"),
     "charge": (_dim(A=1, s=1), "mAh"),
     "area_resistance": (_dim(kg=1, m=4, s=-3, A=-2), "Ohm cm^2"),
 }
@@ -196,6 +199,24 @@ def parse_temperature(value: object) -> float:
     if not math.isfinite(out):
         raise UnitError(f"{value!r} is not a finite number")
     return out
+
+
+def parse_activation_energy(value: object) -> float:
+    """An activation energy per particle in eV, from ``"0.40 eV"`` (any energy: eV, meV, J) or a molar
+    energy such as ``"38.6 kJ mol^-1"`` or ``"38.6 kJ/mol"`` (divided by N_A e: 1 eV = 96.485 kJ mol⁻¹).
+
+    eV is the working unit because Arrhenius factors use k_B in eV K⁻¹; it is written back as "x eV".
+    """
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise UnitError("needs an activation energy such as '0.40 eV' or '38.6 kJ mol^-1'")
+    try:
+        return parse_quantity(value, "energy") / ELEMENTARY_CHARGE_C
+    except UnitError:
+        pass
+    try:
+        return parse_quantity(value, "molar_energy") / (AVOGADRO_PER_MOL * ELEMENTARY_CHARGE_C)
+    except UnitError:
+        raise UnitError(f"'{value}' is not an activation energy (expected eV per particle or kJ mol^-1)") from None
 
 
 def format_quantity(value_si: float, unit: str) -> str:

@@ -21,6 +21,7 @@ SI_UNITS = {
     "yield_stress": "Pa",
     "molar_volume": "m^3 mol^-1",
     "conductivity_activation_energy": "eV",
+    "conductivity_reference_temperature": "K",
 }
 
 
@@ -158,7 +159,10 @@ def test_arrhenius_conductivity():
     assert hot == pytest.approx(0.165 * math.exp(-0.40 / kb * (1 / 333.15 - 1 / t_ref)), rel=1e-12)
     assert hot > 0.165
     lagp = LIBRARY["LAGP"]
-    assert lagp.ionic_conductivity_at(298.15) == 0.01
+    assert lagp.ionic_conductivity_at(300.0) == 0.01  # seed 000 Table 1: the model's 300 K
+    assert lagp.ionic_conductivity_at(300.4) == 0.01  # within TEMPERATURE_TOLERANCE_K
+    with pytest.raises(ValueError):
+        lagp.ionic_conductivity_at(298.15)
     with pytest.raises(ValueError):
         lagp.ionic_conductivity_at(350.0)
     with pytest.raises(ValueError):

@@ -10,7 +10,7 @@ Each problem is an :class:`~pdssb.errors.InputError` naming the field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,11 @@ import numpy as np
 from ..errors import InputError
 from ..lattice import defects as dfx
 from ..lattice import shapes as shp
+from ..lattice.grains import GrainMap, build_grains, grain_volume
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
-from ..materials import get_material
-from ..mechanics.bond_table import BondTable, MaterialSpec, build_bond_table
+from ..materials import DEFAULT_REFERENCE_TEMPERATURE_K, TEMPERATURE_TOLERANCE_K, arrhenius_factor, get_material
+from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, build_bond_table
 from ..mechanics.pmb import PD_POISSON, site_volume
 from .schema import Scene
 
@@ -51,8 +52,29 @@ class Setup:
     body: np.ndarray  # N m^-3 at full load
     eigenstrain: np.ndarray  # (n_sites,) ε* at full load
     table: BondTable
-    kappa: np.ndarray | None = None  # (n_sites,) ionic conductivity, S m^-1 (electrochem scenes)
+    kappa: np.ndarray | None = None  # (n_sites,) ionic conductivity κ(T) at the run's temperature, S m^-1
     counter_electrode: np.ndarray | None = None  # (n_sites,) bool
+    # electrolyte name -> κ_ref, T_ref, E_a, κ(T) (electrochem scenes)
+    conductivity: dict = field(default_factory=dict)
+    grains: GrainMap | None = None  # [grains]: Voronoi grain ids and the bond ids of the polycrystal
+
+    @property
+    def mechanics_ids(self) -> np.ndarray:
+        """The ids the bond kernels index the pair table with: material ids, except that the grains of a
+        polycrystalline material carry pseudo ids (one per grain colour) whose pairs are grain-boundary bonds."""
+        return self.grains.bond_ids if self.grains is not None else self.material_ids
+
+    @property
+    def grain_ids(self) -> np.ndarray | None:
+        """(n_sites,) grain number (1..n_grains) of each site of the polycrystalline material, 0 elsewhere."""
+        return self.grains.grain_ids if self.grains is not None else None
+
+    def roles_by_id(self) -> list[str]:
+        """The role of every id of the pair table (void first), grain pseudo ids included."""
+        roles = ["void"] + [m.role for m in self.materials]
+        if self.grains is not None:
+            roles += [roles[self.grains.material_id]] * len(self.grains.pseudo_ids)
+        return roles
 
     @property
     def volume(self) -> float:
@@ -275,6 +297,9 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     if not (ids != 0).any():
         raise InputError("bodies", "no lattice site holds any material")
 
+    grain_map, gb_spec = (None, None) if scene.grains is None else _resolve_grains(
+        scene.grains, lattice, stencil, ids, index, materials, size, d.dx)
+
     delta = d.horizon_factor * d.dx
     regions = {name: _region_mask(name, r, x, size, delta, d.dx, ids, index, base_dir) for name, r in scene.regions.items()}
 
@@ -326,13 +351,44 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
         eig[mask] = es.strain
 
     volume = site_volume(d.dx, dim, thickness)
-    table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness)
+    table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
     resolved = _resolved_scene(scene, materials, thickness)
     setup = Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
-                  fixmask, u_bc, v_bc, body, eig, table)
+                  fixmask, u_bc, v_bc, body, eig, table, grains=grain_map)
     if scene.electrochem is not None:
         _resolve_electrochem(setup, scene, index)
     return setup
+
+
+def _resolve_grains(g, lattice: Lattice, stencil: Stencil, ids: np.ndarray, index: dict[str, int],
+                    materials: list[MaterialSpec], size: np.ndarray, dx: float) -> tuple[GrainMap, GrainBoundarySpec]:
+    """Voronoi grains of ``[grains].material`` and the grain-boundary constants of the pair table."""
+    if g.material not in index or g.material == VOID:
+        raise InputError("grains.material", f"unknown material '{g.material}'")
+    a = index[g.material]
+    spec = materials[a - 1]
+    if spec.role == "lithium":
+        raise InputError("grains.material", f"'{g.material}' is lithium, which is ductile (its bonds never break); "
+                                            "grains apply to an electrolyte or an 'other' material")
+    if spec.role != "electrolyte" and g.boundary_strength is not None:
+        raise InputError("grains.boundary_strength", f"'{g.material}' bonds never break (role {spec.role}), so a factor "
+                                                     "on their critical stretch does nothing; give boundary_fracture_energy")
+    box = float(np.prod(size))
+    if g.mean_size > float(size.max()) or grain_volume(g.mean_size, len(size)) > box:
+        what = "area" if len(size) == 2 else "volume"
+        raise InputError("grains.mean_size", f"a grain of {g.mean_size * 1e6:.4g} um is larger than the domain "
+                                             f"(its {what} exceeds the domain's): the body would be one crystal")
+    if g.mean_size < 2.0 * dx:
+        raise InputError("grains.mean_size", f"{g.mean_size * 1e6:.4g} um is under 2 lattice spacings "
+                                             f"(dx = {dx * 1e6:.4g} um): refine dx to resolve the grains")
+    if not (ids == a).any():
+        raise InputError("grains.material", f"no lattice site holds '{g.material}'")
+    try:
+        gm = build_grains(lattice, stencil, ids, a, len(materials) + 1, size, g.mean_size, g.seed)
+    except ValueError as e:
+        raise InputError("grains.mean_size", str(e)) from None
+    return gm, GrainBoundarySpec(a, tuple(gm.pseudo_ids), g.boundary_stiffness, g.boundary_strength,
+                                 g.boundary_fracture_energy)
 
 
 def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> None:
@@ -343,17 +399,18 @@ def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> N
     site_role = roles[ids]
     kappa_of = np.zeros(len(setup.materials) + 1)
     for a, name in enumerate(setup.names, start=1):
-        m = scene.materials[name]
         if setup.materials[a - 1].role != "electrolyte":
             continue
-        kappa = m.ionic_conductivity
-        if kappa is None and m.base is not None:
-            lib = get_material(m.base)
-            if lib.ionic_conductivity is not None:
-                kappa = lib.ionic_conductivity.value
-        if kappa is None or not kappa > 0:
-            raise InputError(f"materials.{name}.ionic_conductivity", "an electrolyte needs a positive ionic conductivity")
-        kappa_of[a] = kappa
+        info = conductivity_at(name, scene.materials[name], ec.temperature)
+        setup.conductivity[name] = info
+        kappa_of[a] = info["kappa"]
+    # the saved scene states κ_ref, T_ref and E_a, so that it reproduces κ(T) without the library
+    mats = dict(setup.scene.materials)
+    for name, info in setup.conductivity.items():
+        mats[name] = mats[name].model_copy(update=dict(
+            ionic_conductivity=info["kappa_ref"], reference_temperature=info["reference_temperature"],
+            conductivity_activation_energy=info["activation_energy_eV"]))
+    setup.scene = setup.scene.model_copy(update=dict(materials=mats))
     if ec.counter_electrode not in setup.regions:
         raise InputError("electrochem.counter_electrode", f"unknown region '{ec.counter_electrode}'")
     ce = setup.regions[ec.counter_electrode] & (site_role == "electrolyte")
@@ -371,6 +428,42 @@ def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> N
         raise InputError("electrochem", "the scene has no Li|electrolyte interface (no lithium site borders the electrolyte)")
     setup.kappa = kappa_of[ids]
     setup.counter_electrode = ce
+
+
+def conductivity_at(name: str, m, temperature: float) -> dict:
+    """κ(T) of electrolyte ``name`` (scene entry ``m``), Arrhenius from its reference temperature.
+
+    κ_ref: the scene's ionic_conductivity, else the library's. T_ref: the scene's reference_temperature,
+    else the library's sourced one (LAGP: 300 K, seed 000 Table 1), else 298.15 K. E_a: the scene's
+    conductivity_activation_energy, else the library's (Li6PS5Cl: 0.40 eV, seed 001). A run more than
+    TEMPERATURE_TOLERANCE_K away from T_ref with no E_a is refused (κ is not known there).
+    """
+    where = f"materials.{name}"
+    lib = get_material(m.base) if m.base is not None else None
+    kappa = m.ionic_conductivity
+    if kappa is None and lib is not None and lib.ionic_conductivity is not None:
+        kappa = lib.ionic_conductivity.value
+    if kappa is None or not kappa > 0:
+        raise InputError(f"{where}.ionic_conductivity", "an electrolyte needs a positive ionic conductivity")
+    t_ref = m.reference_temperature
+    if t_ref is None:
+        t_ref = lib.reference_temperature() if lib is not None else DEFAULT_REFERENCE_TEMPERATURE_K
+    ea = m.conductivity_activation_energy
+    if ea is None and lib is not None and lib.conductivity_activation_energy is not None:
+        ea = lib.conductivity_activation_energy.value
+    if ea is None:
+        if abs(temperature - t_ref) > TEMPERATURE_TOLERANCE_K:
+            raise InputError(
+                f"{where}.conductivity_activation_energy",
+                f"electrochem.temperature {temperature:.6g} K differs from the {t_ref:.6g} K at which the ionic "
+                f"conductivity holds, and {name} has no activation energy: give conductivity_activation_energy "
+                f"(from a source) or the conductivity at this temperature with reference_temperature",
+            )
+        factor = 1.0
+    else:
+        factor = arrhenius_factor(ea, temperature, t_ref)
+    return dict(kappa=kappa * factor, kappa_ref=kappa, reference_temperature=t_ref, activation_energy_eV=ea,
+                temperature=temperature, arrhenius_factor=factor)
 
 
 def _resolved_scene(scene: Scene, materials: list[MaterialSpec], thickness: float | None) -> Scene:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_serializer, model_validator
 
-from ..units import UnitError, format_quantity, parse_quantity, parse_temperature
+from ..units import UnitError, format_quantity, parse_activation_energy, parse_quantity, parse_temperature
 
 
 def _quantity(kind: str, unit: str):
@@ -48,6 +48,24 @@ def _temperature(v):
 
 
 Temperature = Annotated[float, BeforeValidator(_temperature), PlainSerializer(lambda x: f"{x:.12g} K", return_type=str)]
+
+
+def _activation_energy(v):
+    try:
+        return parse_activation_energy(v)
+    except UnitError as e:
+        raise ValueError(str(e)) from None
+
+
+#: an activation energy, held in eV per particle ("0.40 eV", or "38.6 kJ mol^-1" converted)
+ActivationEnergy = Annotated[float, BeforeValidator(_activation_energy),
+                             PlainSerializer(lambda x: f"{x:.12g} eV", return_type=str)]
+MAX_ACTIVATION_ENERGY_EV = 5.0
+
+
+def _check_activation_energy(value, name: str) -> None:
+    if value is not None and not (0.0 <= value <= MAX_ACTIVATION_ENERGY_EV):
+        raise ValueError(f"{name} must lie between 0 and {MAX_ACTIVATION_ENERGY_EV:g} eV, got {value:.4g} eV")
 
 Face = Literal["-x", "+x", "-y", "+y", "-z", "+z"]
 
@@ -104,11 +122,17 @@ class Material(Strict):
     fracture_energy: Optional[EnergyPerArea] = None
     poisson_mismatch: Optional[Literal["error", "match_bulk", "match_young"]] = None
     ionic_conductivity: Optional[Conductivity] = None
+    # Arrhenius κ(T) = κ_ref exp(−E_a/k_B (1/T − 1/T_ref)); κ_ref = ionic_conductivity at reference_temperature
+    conductivity_activation_energy: Optional[ActivationEnergy] = None
+    reference_temperature: Optional[Temperature] = None
 
     @model_validator(mode="after")
     def _check(self):
         if self.ionic_conductivity is not None and self.ionic_conductivity <= 0:
             raise ValueError("ionic_conductivity must be positive")
+        _check_activation_energy(self.conductivity_activation_energy, "conductivity_activation_energy")
+        if self.reference_temperature is not None and not self.reference_temperature > 0:
+            raise ValueError("reference_temperature must be positive")
         if self.youngs_modulus is not None and self.youngs_modulus <= 0:
             raise ValueError("youngs_modulus must be positive")
         if self.poisson_ratio is not None and not (-1.0 < self.poisson_ratio < 0.5):
@@ -340,11 +364,18 @@ class Kinetics(Strict):
     equilibrium_potential: Voltage = 0.0
     charge_transfer_resistance: Optional[AreaResistance] = None  # linear model; default RT/(F i0)
     mechanical_overpotential: bool = True
+    # Arrhenius i0(T) = i0_ref exp(−E_a/k_B (1/T − 1/T_ref)), i0_ref = exchange_current_density at
+    # reference_temperature; no activation energy: i0 does not depend on T (no seed gives one)
+    exchange_current_activation_energy: Optional[ActivationEnergy] = None
+    reference_temperature: Temperature = 298.15
 
     @model_validator(mode="after")
     def _check(self):
         if not self.exchange_current_density > 0:
             raise ValueError("exchange_current_density must be positive")
+        _check_activation_energy(self.exchange_current_activation_energy, "exchange_current_activation_energy")
+        if not self.reference_temperature > 0:
+            raise ValueError("reference_temperature must be positive")
         if self.charge_transfer_resistance is not None and self.charge_transfer_resistance <= 0:
             raise ValueError("charge_transfer_resistance must be positive")
         return self
@@ -432,6 +463,32 @@ class Control(Strict):
         return None
 
 
+class Grains(Strict):
+    """A polycrystalline material: Voronoi grains from random centres; bonds across a grain boundary
+    (two sites of the material in different grains) get scaled bond constants."""
+
+    material: str
+    mean_size: Length  # diameter of the circle (2D) or sphere (3D) of the mean grain area/volume
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    boundary_stiffness: float = 1.0  # factor on the micromodulus c of grain-boundary bonds
+    boundary_strength: Optional[float] = None  # factor on the critical stretch s0 of grain-boundary bonds
+    boundary_fracture_energy: Optional[EnergyPerArea] = None  # or: the grain boundary's G_c, as interfaces set it
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.mean_size > 0:
+            raise ValueError("mean_size must be positive")
+        for name in ("boundary_stiffness", "boundary_strength"):
+            v = getattr(self, name)
+            if v is not None and not (0.0 < v <= 100.0):
+                raise ValueError(f"{name} must be a factor in (0, 100], got {v:g}")
+        if self.boundary_fracture_energy is not None and not self.boundary_fracture_energy > 0:
+            raise ValueError("boundary_fracture_energy must be positive")
+        if self.boundary_strength is not None and self.boundary_fracture_energy is not None:
+            raise ValueError("give boundary_strength (a factor on the critical stretch) or boundary_fracture_energy, not both")
+        return self
+
+
 class Failure(Strict):
     damage_threshold: float = Field(default=0.8, gt=0, le=1)
     crack_depth: Optional[Length] = None
@@ -504,6 +561,7 @@ class Scene(Strict):
     regions: dict[str, Region] = Field(default_factory=dict, max_length=256)
     boundary: list[Boundary] = Field(default_factory=list, max_length=256)
     eigenstrains: list[Eigenstrain] = Field(default_factory=list, max_length=256)
+    grains: Optional[Grains] = None
     solver: Solver = Field(default_factory=Solver)
     electrochem: Optional[Electrochem] = None
     output: Output = Field(default_factory=Output)

@@ -10,6 +10,13 @@ reference). The plating current density i(η) (A m⁻², positive = Li deposited
 - sinh (seed 001): i = 2 i0 sinh(ᾱ f η), ᾱ = (α_a + α_c)/2 (symmetric Butler–Volmer).
 Exponents are clipped at ±EXP_CLIP so that an extreme trial potential in a root-find cannot
 overflow.
+
+Temperature enters through f = F/(RT) and, when the scene gives an activation energy E_a,i0,
+through the exchange current: i0(T) = i0_ref exp(−E_a,i0/k_B (1/T − 1/T_ref)), with i0_ref the
+scene's exchange_current_density at kinetics.reference_temperature (298.15 K by default). Without
+E_a,i0, i0 does not depend on T (no seed paper gives an activation energy for i0, so the value
+must come from the user's own source). A charge-transfer resistance given in the scene is used as
+is at the run temperature; the default R_ct = 1/(i0(T) f (α_a + α_c)) follows i0(T) and f(T).
 """
 
 from dataclasses import dataclass
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import taichi as ti
 
+from ..materials import arrhenius_factor
 from ..units import FARADAY_C_PER_MOL, GAS_CONSTANT_J_PER_MOL_K
 
 MODELS = {"butler_volmer": 0, "linear": 1, "tafel": 2, "sinh": 3}
@@ -34,11 +42,21 @@ class KineticsParams:
     u_eq: float  # V
     omega_over_f: float  # m^3 C^-1: Ω_Li / F (mechanical overpotential per Pa), 0 when switched off
 
+    @staticmethod
+    def exchange_current_at(k, temperature: float) -> float:
+        """i0(T) (A m⁻²) of the scene's kinetics ``k``: Arrhenius from kinetics.reference_temperature, or
+        i0_ref unchanged when no exchange_current_activation_energy is given."""
+        ea = getattr(k, "exchange_current_activation_energy", None)
+        if ea is None:
+            return k.exchange_current_density
+        return k.exchange_current_density * arrhenius_factor(ea, temperature, k.reference_temperature)
+
     @classmethod
     def from_scene(cls, k, temperature: float, molar_volume: float) -> "KineticsParams":
         f = FARADAY_C_PER_MOL / (GAS_CONSTANT_J_PER_MOL_K * temperature)
-        r_ct = k.charge_transfer_resistance or 1.0 / (k.exchange_current_density * f * (k.alpha_a + k.alpha_c))
-        return cls(MODELS[k.model], k.exchange_current_density, k.alpha_a, k.alpha_c, f, r_ct,
+        i0 = cls.exchange_current_at(k, temperature)
+        r_ct = k.charge_transfer_resistance or 1.0 / (i0 * f * (k.alpha_a + k.alpha_c))
+        return cls(MODELS[k.model], i0, k.alpha_a, k.alpha_c, f, r_ct,
                    k.equilibrium_potential, molar_volume / FARADAY_C_PER_MOL if k.mechanical_overpotential else 0.0)
 
     def as_array(self) -> np.ndarray:
