@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -62,3 +63,142 @@ def pmb_cube(size: int = 40, steps: int = 100, precision: str = "f32", seed: int
 def _directed_bonds(n: int, stencil: Stencil) -> int:
     """Directed bonds with both ends inside the cube: Σ_k Π_a (n − |o_ka|) (as LAMMPS's run.sh counts)."""
     return int(sum(np.prod([n - abs(int(c)) for c in o]) for o in stencil.offsets))
+
+
+# ---------------------------------------------------------------- `pdssb bench` front ends (cli.py calls these)
+UNIT = "directed bond evaluations / s"
+METRIC = "bond_evals_per_s"
+
+
+def parse_sizes(text: str, count: int, where: str) -> list[int]:
+    from .errors import InputError
+
+    try:
+        sizes = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(where, f"'{text}' is not {count} comma-separated integers") from None
+    if len(sizes) != count or not all(10 <= v <= 2000 for v in sizes):  # n ≥ 10: the pit spans ≥ 2 spacings
+        raise InputError(where, f"'{text}': needs {count} comma-separated sizes between 10 and 2000")
+    return sizes
+
+
+def _command(case: str, size: int, steps: int, precision: str, arch: str) -> str:
+    return f"pdssb bench --case {case} --size {size} --steps {steps} --precision {precision} --arch {arch}"
+
+
+def throughput_cli(case: str, size: int, steps: int, precision: str, arch: str, repeat: int, check: bool,
+                   record: bool, records_path: Path | None, tolerance: float, console) -> dict:
+    """``pdssb bench`` (pmb-cube): best of ``repeat`` timings; ``check`` against / ``record`` into the records."""
+    from . import backend
+    from .errors import InputError
+    from .perf import records as R
+
+    if case != "pmb-cube":
+        raise InputError("--case", f"unknown case '{case}' (available: pmb-cube)")
+    if not 2 <= size <= 2000:
+        raise InputError("--size", "must lie between 2 and 2000")
+    if not 1 <= steps <= 1_000_000:
+        raise InputError("--steps", "must lie between 1 and 1000000")
+    path = records_path or R.default_path()
+    known = R.load(path) if (check or record) else []  # a malformed file is an input error, before timing
+    backend.init(arch, precision)
+    runs = [pmb_cube(size, steps, precision) for _ in range(repeat)]
+    res = max(runs, key=lambda r: r[METRIC])
+    if repeat > 1:
+        res["repeats"] = [r[METRIC] for r in runs]
+    res["text"] = (f"pdssb {res['case']}: sites={res['sites']} directed_bonds={res['directed_bonds']} steps={steps} "
+                   f"precision={precision} arch={res['arch']} loop_s={res['loop_s']:.3f} "
+                   f"bond_evals_per_s={res[METRIC]:.3e}")
+    if check:
+        status, line = R.check(res, known, METRIC, tolerance)
+        res["check"] = dict(status=status, message=line, records=str(path))
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if status == "regression":
+            res["exit_code"] = 1
+    if record:
+        rec = R.make_record(res, METRIC, UNIT, _command(case, size, steps, precision, arch)
+                            + (f" --repeat {repeat}" if repeat > 1 else ""))
+        R.append(path, rec)
+        res["recorded"] = rec
+        console.print(f"recorded {R.describe_key(rec)} {METRIC}={rec['value']:.3e} → {path}", markup=False,
+                      highlight=False, soft_wrap=True)
+    return res
+
+
+def memory_cli(sizes: list[int], direct: bool, arch: str, console) -> dict:
+    from . import backend
+    from .perf.memory import memory_bench
+
+    rows, caps = [], {}
+    for precision in ("f32", "f64"):
+        backend.init(arch, precision)
+        out = memory_bench(precisions=(precision,), sizes={2: tuple(sizes[:2]), 3: tuple(sizes[2:])}, direct=direct,
+                           progress=lambda r: console.print(_memory_line(r), markup=False, highlight=False,
+                                                            soft_wrap=True))
+        rows += out["rows"]
+        caps.update(out["capacity_3d_coupled_m3"])
+    lines = [_memory_line(r) for r in rows]
+    for p, c in caps.items():
+        lines.append(f"3D coupled m=3 {p} (device arrays): {c['H200_139GB']:.3e} sites in 139 GB (H200), "
+                     f"{c['H100_78GB']:.3e} sites in 78 GB (H100)")
+    return dict(case="memory", arch=backend.current().get("arch"), rows=rows, capacity_3d_coupled_m3=caps,
+                text="\n".join(lines))
+
+
+def _memory_line(r: dict) -> str:
+    d, h = r["device"], r["host"]
+    return (f"{r['kind']:9s} {r['dim']}D {r['precision']} {r['method']:6s} offsets={r['offsets']} "
+            f"sites={r['sizes'][0]},{r['sizes'][1]}: device {d['per_padded_site']:.0f} B/padded site "
+            f"(+{d['fixed']:.0f} B fixed; {d['per_site_small']:.0f}, {d['per_site_large']:.0f} B/site), "
+            f"host {h['per_site_small']:.0f}, {h['per_site_large']:.0f} B/site")
+
+
+def startup_cli(scene: Path, arch: str, console) -> dict:
+    from .errors import InputError
+    from .perf.startup import startup_bench
+
+    if not scene.is_file():
+        raise InputError(str(scene), "scene not found")
+    from .config.loader import load_scene
+
+    load_scene(scene)  # a bad scene is an input error here, not a failed child process
+    use = "cpu" if arch == "auto" and not _cuda() else ("cuda" if arch in ("auto", "gpu") else arch)
+    try:
+        out = startup_bench(scene, use, progress=lambda r: console.print(_startup_line(r), markup=False,
+                                                                           highlight=False, soft_wrap=True))
+    except RuntimeError as e:  # the scene (or its changed copy) does not run
+        raise InputError(str(scene), str(e)) from None
+    out["case"] = "startup"
+    out["text"] = "\n".join([f"values: {'; '.join(out['value_changes'])}; dx/2: {'; '.join(out['dx_changes'])}"]
+                            + [_startup_line(r) for r in out["runs"]])
+    return out
+
+
+def _cuda() -> bool:
+    from .backend import cuda_present
+
+    return cuda_present()
+
+
+def _startup_line(r: dict) -> str:
+    return (f"{r['tag']:7s} to first step {r['total_s']:.2f} s (python+imports {r['python_and_imports_s']:.2f}, "
+            f"scene {r['setup_s']:.2f}, model {r['model_s']:.2f}, first step {r['first_step_s']:.2f}); "
+            f"kernel cache files added {r['cache_files_added']}, cache {r['cache_bytes'] / 1e6:.1f} MB")
+
+
+def scaling_cli(sizes: list[int], precision: str, arch: str, console) -> dict:
+    from . import backend
+    from .perf.scaling import scaling_bench
+
+    backend.init(arch, precision)
+
+    def line(r):
+        return (f"{r['solve']:10s} {r['method']:6s} n={r['n']} sites={r['sites']}: {r['seconds']:.3f} s "
+                f"(best of {len(r['all_seconds'])}), {r['us_per_site']:.1f} us/site, cpu {r['cpu_s']:.3f} s")
+
+    out = scaling_bench(tuple(sizes), precision, progress=lambda r: console.print(line(r), markup=False,
+                                                                                  highlight=False, soft_wrap=True))
+    out.update(case="scaling", arch=backend.current().get("arch"))
+    out["text"] = "\n".join([line(r) for r in out["rows"]]
+                            + [f"exponent {k}: {v:.2f}" for k, v in out["exponents"].items()])
+    return out

@@ -1,0 +1,5 @@
+"""Performance tooling behind ``pdssb bench``: recorded figures and the regression check (records.py),
+memory per site (memory.py), start-up time (startup.py), solver scaling (scaling.py).
+
+Nothing here is timed by the test suite; the tests only check that the machinery works.
+"""
