@@ -223,30 +223,56 @@ def bench(
     viewer: bool = typer.Option(False, "--viewer", help="time the viewer instead: frames/s, 2D image and 3D particles"),
     particles: int = typer.Option(1_000_000, help="--viewer: particles of the 3D scene"),
     side: int = typer.Option(500, help="--viewer: the 2D scene has side² sites"),
+    check: bool = typer.Option(False, "--check", help="compare with the recorded figure; exit 1 on a drop > --tolerance"),
+    record: bool = typer.Option(False, "--record", help="append the figure to the records file"),
+    records: Optional[Path] = typer.Option(None, "--records", help="records file (default: docs/bench_records.json)"),
+    tolerance: float = typer.Option(0.2, help="--check: largest allowed drop (0.2 = 20 %)"),
+    repeat: int = typer.Option(1, help="time the case this many times and keep the best"),
+    memory: bool = typer.Option(False, "--memory", help="bytes per site of the model's arrays (2D/3D, f32/f64)"),
+    memory_sizes: str = typer.Option("50,100,12,16", "--memory-sizes", help="--memory: n per side, 2D a,b and 3D a,b"),
+    no_direct: bool = typer.Option(False, "--no-direct", help="--memory: skip the direct solvers' host factors"),
+    startup: Optional[Path] = typer.Option(None, "--startup", metavar="SCENE",
+                                           help="time `pdssb run SCENE` (its own precision) to the first step: "
+                                                "cold, warm, values changed, dx/2"),
+    scaling: bool = typer.Option(False, "--scaling", help="conduction and equilibrium solve time at 3 sizes"),
+    scaling_sizes: str = typer.Option("40,80,160", "--scaling-sizes", help="--scaling: n per side of the 2D cell"),
 ) -> None:
-    """Time the force kernel and print directed bond evaluations per second."""
-    from . import backend
-    from .bench import pmb_cube
+    """Time the force kernel (bond evaluations per second); --check/--record against docs/bench_records.json;
+    --memory, --startup SCENE, --scaling, --viewer for the other figures (docs/benchmarks.md)."""
+    from . import bench as B
 
     if viewer:
         return _bench_viewer(arch, side, particles, as_json)
     try:
-        if case != "pmb-cube":
-            raise InputError("--case", f"unknown case '{case}' (available: pmb-cube)")
-        if not 2 <= size <= 2000:
-            raise InputError("--size", "must lie between 2 and 2000")
-        if not 1 <= steps <= 1_000_000:
-            raise InputError("--steps", "must lie between 1 and 1000000")
-        backend.init(arch, precision)
+        modes = [name for name, on in (("--memory", memory), ("--startup", startup is not None),
+                                       ("--scaling", scaling)) if on]
+        if len(modes) > 1:
+            raise InputError(modes[1], f"cannot be combined with {modes[0]}")
+        if modes and (check or record):
+            raise InputError("--check" if check else "--record", "applies to the kernel case only, not " + modes[0])
+        if not 0.0 < tolerance < 1.0:
+            raise InputError("--tolerance", "must lie between 0 and 1 (0.2 = 20 %)")
+        if not 1 <= repeat <= 100:
+            raise InputError("--repeat", "must lie between 1 and 100")
+        if precision not in ("f32", "f64"):
+            raise InputError("--precision", f"unknown precision '{precision}' (use f32 or f64)")
+        if memory:
+            res = B.memory_cli(B.parse_sizes(memory_sizes, 4, "--memory-sizes"), not no_direct, arch, err)
+        elif startup is not None:
+            res = B.startup_cli(startup, arch, err)
+        elif scaling:
+            res = B.scaling_cli(B.parse_sizes(scaling_sizes, 3, "--scaling-sizes"), precision, arch, err)
+        else:
+            res = B.throughput_cli(case, size, steps, precision, arch, repeat, check, record, records, tolerance, err)
     except InputError as e:
         _fail(e)
-    res = pmb_cube(size, steps, precision)
+    text = res.pop("text")
     if as_json:
-        sys.stdout.write(json.dumps(res) + "\n")
+        sys.stdout.write(json.dumps(res, default=str) + "\n")
     else:
-        print(f"pdssb {res['case']}: sites={res['sites']} directed_bonds={res['directed_bonds']} steps={steps} "
-              f"precision={precision} arch={res['arch']} loop_s={res['loop_s']:.3f} "
-              f"bond_evals_per_s={res['bond_evals_per_s']:.3e}")
+        print(text)
+    if res.get("exit_code"):
+        raise typer.Exit(res["exit_code"])
 
 
 # ---------------------------------------------------------------- viewer, rendering, figures (pdssb.viz)
@@ -382,13 +408,14 @@ def _bench_viewer(arch: str, side: int, particles: int, as_json: bool) -> None:
 
 @app.command()
 def validate(
-    paper: str = typer.Argument(..., help="which reproduction: seed000"),
-    out: Path = typer.Option(Path("out/validation/seed000"), "--out", "-o", help="output folder"),
+    paper: str = typer.Argument(..., help="seed000 (the paper side by side) or scenarios (the scenario library)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: out/validation/PAPER)"),
     scenes: Path = typer.Option(Path("scenes"), help="folder holding seed000_<shape>.toml"),
     jobs: int = typer.Option(1, help="cases run in parallel (processes)"),
     convergence: bool = typer.Option(False, help="also the semi-sphere at Δx/2 and at m = 4"),
     t_end: Optional[float] = typer.Option(None, "--t-end", help="simulated end time in s (default: the scenes')"),
-    only: Optional[str] = typer.Option(None, help="comma-separated geometries (default: all four)"),
+    only: Optional[str] = typer.Option(None, help="comma-separated geometries (seed000; default: all four) or "
+                                       "scenarios (default: all)"),
     set_: list[str] = typer.Option([], "--set", help='override for every case, KEY=VALUE in TOML, e.g. '
                                    '--set \'materials.LAGP.fracture_energy="0.01 J m^-2"\''),
     arch: str = typer.Option("cpu", help="cpu or gpu"),
@@ -398,10 +425,36 @@ def validate(
     from .validation import seed000
 
     try:
-        if paper != "seed000":
-            raise InputError(paper, "unknown reproduction (available: seed000)")
+        if paper not in ("seed000", "scenarios"):
+            raise InputError(paper, "unknown reproduction (available: seed000, scenarios)")
         if not 1 <= jobs <= 64:
             raise InputError("--jobs", "must lie between 1 and 64")
+        out = out if out is not None else Path("out/validation") / paper
+        if paper == "scenarios":
+            from .validation import scenarios
+
+            if set_ or convergence or t_end is not None:
+                raise InputError("--set", "--set, --convergence and --t-end apply to seed000 only")
+            names = [n.strip() for n in only.split(",")] if only else list(scenarios.SCENARIOS)
+            for n in names:
+                if n not in scenarios.SCENARIOS:
+                    raise InputError("--only", f"unknown scenario '{n}' (available: {', '.join(scenarios.SCENARIOS)})")
+                sw = scenarios.SCENARIOS[n].sweep
+                if sw and not (scenes / sw).is_file():
+                    raise InputError(str(scenes / sw), "sweep file not found")
+            if analyse_only:
+                for n in names:
+                    sw = scenarios.SCENARIOS[n].sweep
+                    if sw and not (out / n / "results.csv").is_file():
+                        raise InputError(str(out / n / "results.csv"), "no results to analyse (run it first)")
+    except InputError as e:
+        _fail(e)
+    if paper == "scenarios":
+        scenarios.validate(names, scenes, out, workers=jobs, run=not analyse_only, arch=arch)
+        err.print((out / "report.md").read_text(), highlight=False, markup=False)
+        err.print(f"→ {out}/results.json, report.md, figures/")
+        return
+    try:
         geos = tuple(g.strip() for g in only.split(",")) if only else seed000.GEOMETRIES
         for g in geos:
             if g not in seed000.GEOMETRIES:

@@ -143,6 +143,10 @@ def test_f32_run_matches_f64(run_dir, tmp_path):
     (["validate", "seed000", "--only", "sphere"], "unknown geometry"),
     (["validate", "seed000", "--set", "no-equals-sign"], "KEY=VALUE"),
     (["validate", "seed000", "--scenes", "/nonexistent"], "scene not found"),
+    (["validate", "scenarios", "--only", "nonsense"], "unknown scenario"),
+    (["validate", "scenarios", "--only", "pores", "--scenes", "/nonexistent"], "sweep file not found"),
+    (["validate", "scenarios", "--only", "pores", "--analyse-only"], "no results to analyse"),
+    (["validate", "scenarios", "--set", "a=1"], "seed000 only"),
 ])
 def test_validate_refuses_bad_arguments(args, needle, tmp_path):
     """Bad arguments to `pdssb validate`: one line naming the problem, exit code 2, nothing run."""

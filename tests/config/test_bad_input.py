@@ -125,9 +125,20 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 
 
 def test_repo_scenes_are_valid():
-    """Every scene shipped in scenes/ passes the schema and physics checks."""
-    scenes = sorted((Path(__file__).parents[2] / "scenes").glob("*.toml"))
-    assert scenes
-    for s in scenes:
+    """Every scene shipped in scenes/ (any depth) passes the schema and physics checks; every sweep
+    file there (a top-level `scene = "base.toml"`) loads with all its cases validated."""
+    import tomllib
+
+    from pdssb.sweep.spec import load_sweep
+
+    files = sorted((Path(__file__).parents[2] / "scenes").rglob("*.toml"))
+    assert files
+    n_sweeps = 0
+    for s in files:
+        if isinstance(tomllib.loads(s.read_text()).get("scene"), str):
+            assert load_sweep(s).cases, s
+            n_sweeps += 1
+            continue
         res = CliRunner().invoke(app, ["check", str(s)], catch_exceptions=False)
         assert res.exit_code == 0, (s, res.output)
+    assert 0 < n_sweeps < len(files)
