@@ -171,6 +171,158 @@ def bond_forces(
             fabs[i] = aabs
 
 
+# ---------------------------------------------------------------- half-stencil bond loop (CPU)
+#
+# Each bond is evaluated once, from the end i whose offset k points forward in the flat array
+# (lin[k] > 0; ``half`` lists those k), and its force is added to i and subtracted from j = i + lin[k].
+# The flat padded array is cut into chunks of B ≥ max(lin) sites, so a chunk's bonds reach only
+# into itself and the next chunk: the even chunks run in parallel, then the odd ones, each chunk
+# a serial loop. No two running chunks write the same site, so there are no atomics, and the
+# order of every sum is fixed (deterministic, bit for bit, whatever the thread schedule).
+# After the odd pass, the task of chunk 2m+1 owns chunks 2m+1 and 2m+2, whose sums are complete:
+# it adds the body force, zeroes prescribed components (and, in verlet.py, applies the kick).
+
+
+@ti.func
+def chunk_range(c, B, n):
+    lo = c * B
+    return lo, ti.min(lo + B, n)
+
+
+@ti.func
+def chunk_eps_free(eps: ti.template(), c, B, n):
+    """1 when every eigenstrain in chunk c is exactly zero."""
+    lo, hi = chunk_range(c, B, n)
+    free = 1
+    for i in range(lo, hi):
+        if eps[i] != 0.0:
+            free = 0
+    return free
+
+
+@ti.func
+def _half_bonds(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
+                bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
+                bvol: ti.template(), cpair: ti.template(), half: ti.template(), force: ti.template(),
+                fabs: ti.template(), i, wi, ci, dim: ti.template(), general: ti.template(),
+                use_eps: ti.template(), with_abs: ti.template()):
+    """Forward bonds of site i: returns (Σ f, Σ|cβV s|) for i; subtracts f (adds |·|) at each j."""
+    acc = ti.Vector.zero(float, dim)
+    aabs = 0.0
+    ui = u[i]
+    ei = 0.0
+    if ti.static(use_eps):
+        ei = eps[i]
+    mi = wi & ID_MASK
+    for q in range(half.shape[0]):
+        k = half[q]
+        if bond_is_set(bits, i, k):
+            j = i + lin[k]
+            c = ci
+            if ti.static(general):
+                wj = mat[j]
+                c = cpair[mi, wj & ID_MASK] * bond_factor(gcorr, xi, i, j, k, wi, wj)
+            y = xi[k] + (u[j] - ui)
+            inv_ly = 1.0 / ti.sqrt(y.dot(y))
+            inv_l0 = inv_len[k]
+            if ti.static(use_eps):
+                ebar = 0.5 * (ei + eps[j])
+                if ebar != 0.0:
+                    inv_l0 = inv_l0 / (1.0 + ebar)
+            # (c β V s / |y|) y with s/|y| = 1/l0 − 1/|y|: no division in the bond loop (+20 % on the CPU)
+            g = c * bvol[k] * (inv_l0 - inv_ly)
+            f = g * y
+            acc += f
+            force[j] = force[j] - f  # plain load/store: the chunk colouring rules out races
+            if ti.static(with_abs):
+                cbv = ti.abs(g) / inv_ly  # |c β V s|
+                aabs += cbv
+                fabs[j] = fabs[j] + cbv
+    return acc, aabs
+
+
+@ti.func
+def half_chunk(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
+               bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
+               bvol: ti.template(), cpair: ti.template(), half: ti.template(), epsfree: ti.template(),
+               force: ti.template(), fabs: ti.template(), c, B, n, nc, dim: ti.template(),
+               with_abs: ti.template()):
+    """Add the forces of every forward bond of chunk c to both ends (chunks c and c+1)."""
+    lo, hi = chunk_range(c, B, n)
+    free = epsfree[c]
+    if c + 1 < nc:
+        free = free & epsfree[c + 1]
+    for i in range(lo, hi):
+        wi = mat[i]
+        mi = wi & ID_MASK
+        if mi != 0:
+            ci = cpair[mi, mi]
+            acc = ti.Vector.zero(float, dim)
+            aabs = 0.0
+            if wi & MIXED_FLAG == 0:
+                if free != 0:
+                    acc, aabs = _half_bonds(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, half, force,
+                                            fabs, i, wi, ci, dim, False, False, with_abs)
+                else:
+                    acc, aabs = _half_bonds(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, half, force,
+                                            fabs, i, wi, ci, dim, False, True, with_abs)
+            else:
+                acc, aabs = _half_bonds(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, half, force,
+                                        fabs, i, wi, ci, dim, True, True, with_abs)
+            force[i] = force[i] + acc
+            if ti.static(with_abs):
+                fabs[i] = fabs[i] + aabs
+
+
+@ti.func
+def finish_force(mat: ti.template(), body: ti.template(), body_scale, fixmask: ti.template(),
+                 force: ti.template(), i, dim: ti.template()):
+    """force_i += b_i, prescribed components zeroed (as :func:`bond_forces` ends)."""
+    if mat[i] & ID_MASK != 0:
+        acc = force[i] + body_scale * body[i]
+        fm_mask = fixmask[i]
+        for a in ti.static(range(dim)):
+            if (fm_mask >> a) & 1:
+                acc[a] = 0.0
+        force[i] = acc
+
+
+@ti.kernel
+def bond_forces_half(
+    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, inv_len: nd, bvol: nd,
+    cpair: nd, body: nd, body_scale: float, fixmask: nd, half: nd, epsfree: nd, B: ti.i32,
+    force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
+):
+    """:func:`bond_forces` with each bond evaluated once (half stencil, chunk colouring; see above)."""
+    n = u.shape[0]
+    nc = epsfree.shape[0]
+    m_tasks = (nc + 1) // 2
+    ti.loop_config(block_dim=1)
+    for c in range(nc):
+        epsfree[c] = chunk_eps_free(eps, c, B, n)
+    ti.loop_config(block_dim=1)
+    for m in range(m_tasks):  # even chunks: zero chunks 2m and 2m+1, then their bonds
+        c = 2 * m
+        lo, _ = chunk_range(c, B, n)
+        _, hi = chunk_range(c + 1, B, n)
+        for i in range(lo, hi):
+            force[i] = ti.Vector.zero(float, dim)
+            if ti.static(with_abs):
+                fabs[i] = 0.0
+        half_chunk(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, half, epsfree, force, fabs,
+                   c, B, n, nc, dim, with_abs)
+    ti.loop_config(block_dim=1)
+    for m in range(m_tasks):  # odd chunks, then chunks 2m+1, 2m+2 (and 0) are complete
+        c = 2 * m + 1
+        if c < nc:
+            half_chunk(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, half, epsfree, force, fabs,
+                       c, B, n, nc, dim, with_abs)
+        lo, _ = chunk_range(ti.select(m == 0, 0, c), B, n)
+        _, hi = chunk_range(c + 1, B, n)
+        for i in range(lo, ti.min(hi, n)):
+            finish_force(mat, body, body_scale, fixmask, force, i, dim)
+
+
 @ti.kernel
 def flag_mixed_sites(mat: nd, lin: nd):
     """MIXED_FLAG on sites with a surface site or another material among their neighbours (or themselves)."""
