@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .grid import Lattice
 from .stencil import Stencil
@@ -82,6 +81,8 @@ def voronoi_grains(x: np.ndarray, box: np.ndarray, mean_size: float, seed: int) 
         raise ValueError(f"{n} grains exceed {MAX_GRAINS}: mean_size is far too small for the domain")
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0.0, 1.0, size=(n, len(box))) * box
+    from scipy.spatial import cKDTree  # imported only for polycrystals (start-up time)
+
     _, nearest = cKDTree(centres).query(x, k=1)
     return nearest.astype(np.int64), centres
 

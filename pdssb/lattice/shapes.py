@@ -44,8 +44,6 @@ from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import trimesh
-from matplotlib.path import Path as _MplPath
 
 __all__ = [
     "Box",
@@ -280,7 +278,7 @@ class Polygon:
         return 2
 
     @cached_property
-    def _normalised(self) -> tuple[_MplPath, np.ndarray, float]:
+    def _normalised(self) -> tuple["_MplPath", np.ndarray, float]:
         """Counter-clockwise path in coordinates centred on the bounding box and scaled to unit size.
 
         Matplotlib's ``contains_points(radius=r)`` grows a counter-clockwise path
@@ -295,6 +293,8 @@ class Polygon:
         origin = 0.5 * (lo + hi)
         scale = float(np.max(hi - lo))
         unit = (v - origin) / scale
+        from matplotlib.path import Path as _MplPath  # imported when a polygon is used (start-up time)
+
         return _MplPath(np.vstack([unit, unit[:1]]), closed=True), origin, scale
 
     def inside(self, points) -> np.ndarray:
@@ -449,6 +449,8 @@ class StlMesh:
             raise GeometryError(f"STL file {path!r} does not exist.")
         try:
             problem = _stl_format_problem(path)
+            import trimesh  # imported when an STL is read: it costs ~1 s of start-up otherwise
+
             mesh = None if problem else trimesh.load(path, file_type="stl", force="mesh")
         except (OSError, ValueError) as exc:
             raise GeometryError(f"STL file {path!r} cannot be read: {exc}.") from exc
