@@ -85,7 +85,29 @@ def _float(v) -> float | None:
     return f if np.isfinite(f) else None
 
 
-def case_measures(run_dir: Path) -> dict[str, Any]:
+def initial_state(run_dir: Path, scenes_dir: Path, points_um: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(initial Li mask, initial grain ids or None) at the snapshot's sites ``points_um``, from the
+    run's resolved scene (the snapshots start after the first steps; STL paths resolve in
+    ``scenes_dir``)."""
+    from ..config.loader import load_scene
+    from ..config.resolve import resolve
+
+    setup = resolve(load_scene(run_dir / "scene.toml"), scenes_dir)
+    x = setup.lattice.positions() * 1e6
+    dx = setup.lattice.dx * 1e6
+    li_id = [k + 1 for k, m in enumerate(setup.materials) if m.role == "lithium"]
+    li = np.isin(setup.material_ids, li_id)
+    grain = setup.grain_ids
+
+    def key(p):
+        return [tuple(r) for r in np.floor(p / dx + 1e-6).astype(np.int64)]
+
+    where = {k: q for q, k in enumerate(key(x))}
+    idx = np.array([where[k] for k in key(points_um)])
+    return li[idx], (None if grain is None else np.asarray(grain)[idx])
+
+
+def case_measures(run_dir: Path, scenes_dir: Path = Path("scenes/scenarios")) -> dict[str, Any]:
     """The figures of one coupled case: from its time series, summary and last snapshot."""
     from ..viz.data import RunData
     run = RunData(run_dir)
@@ -115,22 +137,20 @@ def case_measures(run_dir: Path) -> dict[str, Any]:
         x = snap.positions() * 1e6
         dmg = np.asarray(snap.fields["damage"], dtype=float)
         # the crack: damaged electrolyte, and sites that Li has filled since the start (Li follows cracks)
+        li_init, grain0 = initial_state(run_dir, scenes_dir, x)
         cracked = dmg > DAMAGED
-        if "li_fraction" in snap.fields:
-            li0 = np.asarray(run.snapshot(0).fields["li_fraction"], dtype=float) > 0.5
-            cracked |= (np.asarray(snap.fields["li_fraction"], dtype=float) > 0.5) & ~li0
+        if "li_fraction" in snap.fields:  # and the sites Li has filled since the start (Li follows cracks)
+            cracked |= (np.asarray(snap.fields["li_fraction"], dtype=float) > 0.5) & ~li_init
         # the pit's crown: the highest site of the initial Li near the lattice's centre line
-        x0 = run.snapshot(0).positions() * 1e6
-        li_init = np.asarray(run.snapshot(0).fields.get("li_fraction", np.zeros(len(x0))), dtype=float) > 0.5
-        xc = 0.5 * (x0[:, 0].min() + x0[:, 0].max())
-        col = li_init & (np.abs(x0[:, 0] - xc) < 0.3)
+        xc = 0.5 * (x[:, 0].min() + x[:, 0].max())
+        col = li_init & (np.abs(x[:, 0] - xc) < 0.3)
         if snap.dim == 3:
-            zc = 0.5 * (x0[:, 2].min() + x0[:, 2].max())
-            col &= np.abs(x0[:, 2] - zc) < 0.3
-        crown = np.array([xc, x0[col, 1].max() if col.any() else 0.0])
+            zc = 0.5 * (x[:, 2].min() + x[:, 2].max())
+            col &= np.abs(x[:, 2] - zc) < 0.3
+        crown = np.array([xc, x[col, 1].max() if col.any() else 0.0])
         above = cracked & (x[:, 1] > crown[1] + 0.3)
-        if "grain" in snap.fields and snap.dim == 2:
-            out.update(grain_boundary_measures(x0, np.asarray(run.snapshot(0).fields["grain"]), cracked))
+        if grain0 is not None and snap.dim == 2:
+            out.update(grain_boundary_measures(x, grain0, cracked))
         out["crack_angle_deg"] = crack_angle(x[above], crown) if above.sum() >= 3 else None
         if cracked.any():
             xc = x[cracked]
@@ -206,7 +226,7 @@ def _raster(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, list[float]]
 
 
 def damage_panels(run_dirs: list[Path], labels: list[str], out: Path, stem: str, title: str,
-                  field: str = "damage") -> list[Path]:
+                  field: str = "damage", scenes_dir: Path = Path("scenes/scenarios")) -> list[Path]:
     """Small multiples of the last snapshot of each case: damage of the electrolyte, Li in blue-grey."""
     from ..viz.data import RunData
 
@@ -237,7 +257,7 @@ def damage_panels(run_dirs: list[Path], labels: list[str], out: Path, stem: str,
         ax.imshow(lim, origin="lower", extent=ext, cmap="Blues", vmin=0, vmax=2.5, interpolation="nearest")
         ax.imshow(img, origin="lower", extent=ext, cmap="inferno", vmin=0, vmax=0.5, interpolation="nearest")
         if "grain" in snap.fields and snap.dim == 2:  # grain boundaries of the initial grains, in grey
-            g0 = np.asarray(run.snapshot(0).fields["grain"], dtype=float)[keep]
+            g0 = initial_state(Path(d), scenes_dir, x)[1].astype(float)
             gimg, _ = _raster(x, g0)
             gb = np.zeros_like(gimg, dtype=bool)
             gb[:, 1:] |= (gimg[:, 1:] != gimg[:, :-1]) & (gimg[:, 1:] > 0) & (gimg[:, :-1] > 0)
@@ -292,7 +312,7 @@ def _standard_rows(labels, ms):
             for lab, m in zip(labels, ms)]
 
 
-def analyse_sweep(name: str, sweep_dir: Path, figs: Path) -> dict[str, Any]:
+def analyse_sweep(name: str, sweep_dir: Path, figs: Path, scenes_dir: Path = Path("scenes")) -> dict[str, Any]:
     sc = SCENARIOS[name]
     rows = read_results(sweep_dir)
     dirs = [Path(r["run_dir"]) if Path(r["run_dir"]).is_absolute() else sweep_dir / "cases" / r["case"] for r in rows]
@@ -300,13 +320,14 @@ def analyse_sweep(name: str, sweep_dir: Path, figs: Path) -> dict[str, Any]:
     ms = []
     for d in dirs:
         try:
-            ms.append(case_measures(d))
+            ms.append(case_measures(d, (scenes_dir / sc.sweep).parent))
         except (OSError, KeyError, ValueError) as exc:
             ms.append(dict(error=str(exc), failure_time_s=None, failure_cause=None, first_break_s=None,
                            bonds_broken=None, crack_depth_um=None, li_pressure_max_MPa=None,
                            capacity_mAh_cm2=None, series=None))
     paths = damage_panels([d for d, m in zip(dirs, ms) if "error" not in m],
-                          [lab for lab, m in zip(labels, ms) if "error" not in m], figs, f"{name}_damage", sc.title)
+                          [lab for lab, m in zip(labels, ms) if "error" not in m], figs, f"{name}_damage", sc.title,
+                          scenes_dir=(scenes_dir / sc.sweep).parent)
     extra = ANALYSES.get(name)
     more = extra(labels, ms, figs) if extra else {}
     paths += more.pop("paths", [])
@@ -457,7 +478,7 @@ def xct(seed000_runs: Path, figs: Path) -> dict[str, Any]:
         d = seed000_runs / g
         if not (d / "timeseries.csv").exists():
             continue
-        m = case_measures(d)
+        m = case_measures(d, Path("scenes"))
         s = m["series"]
         q = np.asarray(s["capacity_mAh_cm2"])
         c = np.asarray(s["crack_area_um2"])
@@ -500,7 +521,7 @@ def validate(names: list[str], scenes_dir: Path, out: Path, workers: int = 1, ru
             sweep_dir = out / name
             if run:
                 run_sweep(load_sweep(scenes_dir / sc.sweep), sweep_dir, workers=workers, arch=arch, quiet=True)
-            results[name] = analyse_sweep(name, sweep_dir, figs)
+            results[name] = analyse_sweep(name, sweep_dir, figs, scenes_dir)
         atomic_write_json(results_path, results)
     lines = ["# Scenario library: measured\n"]
     for name, r in results.items():
