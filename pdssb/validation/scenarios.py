@@ -313,13 +313,19 @@ def _standard_rows(labels, ms):
 
 
 def analyse_sweep(name: str, sweep_dir: Path, figs: Path, scenes_dir: Path = Path("scenes")) -> dict[str, Any]:
+    from ..sweep.spec import load_sweep
+
     sc = SCENARIOS[name]
-    rows = read_results(sweep_dir)
-    dirs = [Path(r["run_dir"]) if Path(r["run_dir"]).is_absolute() else sweep_dir / "cases" / r["case"] for r in rows]
-    labels = sc.labels if len(sc.labels) == len(rows) else [f"case {r['index']}" for r in rows]
+    # the cases of the sweep file, in its order, each in its content-hashed folder (a sweep that was
+    # stopped part-way is analysed as far as it got: unfinished cases are listed as not finished)
+    cases = load_sweep(scenes_dir / sc.sweep).cases
+    dirs = [sweep_dir / "cases" / c.hash for c in cases]
+    labels = sc.labels if len(sc.labels) == len(cases) else [f"case {k}" for k in range(len(cases))]
     ms = []
     for d in dirs:
         try:
+            if not (d / "summary.json").is_file():
+                raise ValueError("not finished")
             ms.append(case_measures(d, (scenes_dir / sc.sweep).parent))
         except (OSError, KeyError, ValueError) as exc:
             ms.append(dict(error=str(exc), failure_time_s=None, failure_cause=None, first_break_s=None,
@@ -333,8 +339,12 @@ def analyse_sweep(name: str, sweep_dir: Path, figs: Path, scenes_dir: Path = Pat
     paths += more.pop("paths", [])
     for m in ms:
         m.pop("series", None)
+    rows = _standard_rows(labels, ms)
+    for r, m in zip(rows, ms):
+        if "error" in m:
+            r[1:] = [m["error"]] + ["—"] * (len(r) - 2)
     return dict(title=sc.title, labels=labels, cases=ms, figures=[str(p) for p in paths],
-                table=_table(STANDARD, _standard_rows(labels, ms)), **more)
+                table=_table(STANDARD, rows), **more)
 
 
 def _flaw_current(labels, ms, figs):
@@ -399,9 +409,9 @@ def _ar(labels, ms, figs):
     plt = _plt()
     ar = np.array(PYRAMID_AR[: len(ms)])
     fig, ax = plt.subplots(figsize=(5.6, 3.4))
-    ax.plot(ar, [m["damage_sum"] for m in ms], "o-", label="sum damage (final)", color="C3")
+    ax.plot(ar, [m.get("damage_sum") or np.nan for m in ms], "o-", label="sum damage (final)", color="C3")
     ax2 = ax.twinx()
-    ax2.plot(ar, [m["crack_area_um2"] for m in ms], "s--", label="crack area (final, µm²)", color="C0")
+    ax2.plot(ar, [m.get("crack_area_um2") or np.nan for m in ms], "s--", label="crack area (final, µm²)", color="C0")
     ax.set_xlabel("aspect ratio (height / width)")
     ax.set_ylabel("sum damage")
     ax2.set_ylabel("crack area (µm²)")
