@@ -124,6 +124,14 @@ def case_measures(run_dir: Path, scenes_dir: Path = Path("scenes/scenarios")) ->
         li_pressure_max_MPa=float(np.max(s["li_pressure_max_MPa"])),
         von_mises_max_MPa=float(np.max(s["von_mises_max_MPa"])),
     )
+    from .seed000 import COMPARE_AT_S, _snapshot_at
+
+    snap12 = _snapshot_at(run, COMPARE_AT_S) if len(run) else None
+    if snap12 is not None and snap12.dim == 2:
+        from ..viz.figures import damage_profile
+
+        y, dmg12, _, _ = damage_profile(snap12, run.material_roles, 5.0, 1.0)
+        out["damage_x5_12s"] = [np.asarray(y).tolist(), np.nan_to_num(np.asarray(dmg12, float)).tolist()]
     broken = np.asarray(s["bonds_broken_total"], dtype=float)
     first = np.nonzero(broken > 0)[0]
     out["first_break_s"] = float(t[first[0]]) if first.size else None
@@ -421,6 +429,19 @@ def _ar(labels, ms, figs):
     ft = [m["failure_time_s"] or np.nan for m in ms]
     paths += _bar_or_line(ar, ft, "aspect ratio (height / width)", "failure time (s)",
                           "Fig. 6j analogue (paper: longest at AR 2.0)", figs, "pyramid_ar_failure_time")
+    # Fig. 5e-f: damage along the centre line X = 5 µm (a 1 µm band) at the paper's 12 s
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for i, (a, m) in enumerate(zip(ar, ms)):
+        pr = m.get("damage_x5_12s")
+        if pr:
+            ax = axes[0] if a <= 1.0 else axes[1]
+            ax.plot(pr[0], pr[1], label=f"AR {a:g}", color=f"C{i}")
+    for ax, t in zip(axes, ("AR 0.2–1.0 (height 1 µm)", "AR 2–5 (width 1 µm)")):
+        ax.set_xlabel("y (µm)")
+        ax.set_title(t, fontsize=9)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("damage, 1 µm band at X = 5 µm, t = 12 s")
+    paths += _save(fig, figs, "pyramid_ar_centre_line")
     return dict(paths=paths)
 
 
