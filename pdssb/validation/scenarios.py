@@ -12,7 +12,8 @@ pulse_vs_dc        pulsed and DC current at equal average current (seed 004)
 pores              subsurface voids near and away from the pit
 temperature        25 / 60 / 80 °C, Arrhenius κ(T) and i0(T)
 polycrystal        Voronoi grains with compliant, weak grain boundaries (seeds 001, 004)
-scenes_3d          a 3D scene of each defect shape and one STL defect
+scenes_3d          a 3D scene of each defect shape and one STL defect (to 20 s)
+scenes_3d_onset    the same five 3D scenes to 6 s (stress and Li pressure at crack onset)
 pyramid_ar         seed 000 Fig. 6: pyramid aspect ratio on the reference problem
 griffith           critical overpotential of a Li-filled flaw against its size (seed 004)
 xct                seed 000 Fig. 7: cracks against deposited capacity (from the seed-000 runs)
@@ -60,6 +61,9 @@ SCENARIOS: dict[str, Scenario] = {
     "polycrystal": Scenario("scenarios/polycrystal.toml", ["single crystal", "GB ×0.1", "GB ×0.01"], "polycrystal"),
     "scenes_3d": Scenario("scenarios/scenes_3d.toml", ["semi-sphere", "semi-ellipsoid", "pyramid", "cube", "STL pit"],
                           "3D defect shapes"),
+    "scenes_3d_onset": Scenario("scenarios/scenes_3d_onset.toml",
+                                ["semi-sphere", "semi-ellipsoid", "pyramid", "cube", "STL pit"],
+                                "3D defect shapes, first 6 s"),
     "pyramid_ar": Scenario("seed000_sweep_pyramid_ar.toml",
                            [f"AR {a:g}" for a in (0.2, 0.33, 0.5, 1.0, 2.0, 3.5, 5.0)],
                            "seed 000 Fig. 6: pyramid aspect ratio"),
@@ -240,6 +244,8 @@ def damage_panels(run_dirs: list[Path], labels: list[str], out: Path, stem: str,
 
     plt = _plt()
     n = len(run_dirs)
+    if n == 0:
+        return []
     cols = min(n, 5)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.9 * rows), squeeze=False)
@@ -328,6 +334,12 @@ def analyse_sweep(name: str, sweep_dir: Path, figs: Path, scenes_dir: Path = Pat
     # stopped part-way is analysed as far as it got: unfinished cases are listed as not finished)
     cases = load_sweep(scenes_dir / sc.sweep).cases
     dirs = [sweep_dir / "cases" / c.hash for c in cases]
+    # the folders the sweep recorded win: a case's hash includes the code version that resolved it
+    if (sweep_dir / "results.csv").is_file():
+        for r in read_results(sweep_dir):
+            k = int(r["index"])
+            if k < len(dirs) and not (dirs[k] / "summary.json").is_file():
+                dirs[k] = sweep_dir / "cases" / r["case"]
     labels = sc.labels if len(sc.labels) == len(cases) else [f"case {k}" for k in range(len(cases))]
     ms = []
     for d in dirs:
