@@ -338,15 +338,18 @@ def analyse_sweep(name: str, sweep_dir: Path, figs: Path, scenes_dir: Path = Pat
     if (sweep_dir / "results.csv").is_file():
         for r in read_results(sweep_dir):
             k = int(r["index"])
-            if k < len(dirs) and not (dirs[k] / "summary.json").is_file():
+            if k < len(dirs) and not (dirs[k] / "timeseries.csv").is_file():
                 dirs[k] = sweep_dir / "cases" / r["case"]
     labels = sc.labels if len(sc.labels) == len(cases) else [f"case {k}" for k in range(len(cases))]
     ms = []
     for d in dirs:
         try:
-            if not (d / "summary.json").is_file():
-                raise ValueError("not finished")
-            ms.append(case_measures(d, (scenes_dir / sc.sweep).parent))
+            if not (d / "timeseries.csv").is_file():
+                raise ValueError("not run")
+            m = case_measures(d, (scenes_dir / sc.sweep).parent)
+            if not (d / "summary.json").is_file():  # stopped part-way: report how far it got
+                m["failure_cause"] = f"(stopped at {m['end_time_s']:.1f} s)"
+            ms.append(m)
         except (OSError, KeyError, ValueError) as exc:
             ms.append(dict(error=str(exc), failure_time_s=None, failure_cause=None, first_break_s=None,
                            bonds_broken=None, crack_depth_um=None, li_pressure_max_MPa=None,
