@@ -281,7 +281,8 @@ def damage_panels(run_dirs: list[Path], labels: list[str], out: Path, stem: str,
         ax.set_aspect("equal")
         ft = run.summary.get("failure_time_s")
         sub = (f"fails {ft:.1f} s ({run.summary.get('failure_cause')})" if ft
-               else f"no failure by {run.summary.get('time_s', 0):.0f} s")
+               else f"no failure by {float(np.asarray(run.series['time_s'])[-1]):.1f} s"
+               + ("" if run.summary else " (stopped)"))
         ax.set_title(f"{lab}\n{sub}", fontsize=7)
     fig.suptitle(title + " (last snapshot; damage 0–0.5 black→yellow, Li blue)", fontsize=9)
     return _save(fig, out, stem)
