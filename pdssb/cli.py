@@ -445,8 +445,8 @@ def validate(
             if analyse_only:
                 for n in names:
                     sw = scenarios.SCENARIOS[n].sweep
-                    if sw and not (out / n / "results.csv").is_file():
-                        raise InputError(str(out / n / "results.csv"), "no results to analyse (run it first)")
+                    if sw and not (out / n / "cases").is_dir():
+                        raise InputError(str(out / n / "cases"), "no results to analyse (run it first)")
     except InputError as e:
         _fail(e)
     if paper == "scenarios":
