@@ -62,7 +62,9 @@ class MechanicsModel:
         self.bvol = ti.ndarray(f, k)
         # half-stencil bond loop (CPU): forward offsets, chunks of B ≥ max lin sites (pmb.bond_forces_half)
         lin_np = lattice.linear_offsets(stencil)
-        self.half_stencil = ti.lang.impl.current_cfg().arch == ti.cpu
+        # f64 only: in f32 the half-stencil path diverges (NaN in the first ADR relaxation of
+        # tests/test_cli.py::test_f32_run_matches_f64), cause not yet found; f32 keeps the full stencil
+        self.half_stencil = ti.lang.impl.current_cfg().arch == ti.cpu and precision == "f64"
         fwd = np.nonzero(lin_np > 0)[0].astype(np.int32)
         self.half = ti.ndarray(ti.i32, fwd.size)
         self.half.from_numpy(fwd)
