@@ -60,16 +60,6 @@ class MechanicsModel:
         self.beta = ti.ndarray(f, k)
         self.inv_len = ti.ndarray(f, k)
         self.bvol = ti.ndarray(f, k)
-        # half-stencil bond loop (CPU): forward offsets, chunks of B ≥ max lin sites (pmb.bond_forces_half)
-        lin_np = lattice.linear_offsets(stencil)
-        # f64 only: in f32 the half-stencil path diverges (NaN in the first ADR relaxation of
-        # tests/test_cli.py::test_f32_run_matches_f64), cause not yet found; f32 keeps the full stencil
-        self.half_stencil = ti.lang.impl.current_cfg().arch == ti.cpu and precision == "f64"
-        fwd = np.nonzero(lin_np > 0)[0].astype(np.int32)
-        self.half = ti.ndarray(ti.i32, fwd.size)
-        self.half.from_numpy(fwd)
-        self.chunk = int(lin_np.max())
-        self.epsfree = ti.ndarray(ti.i32, (n + self.chunk - 1) // self.chunk)
         nm = table.c.shape[0]
         self.cpair = ti.ndarray(f, (nm, nm))
         self.s0pair = ti.ndarray(f, (nm, nm))
@@ -141,11 +131,6 @@ class MechanicsModel:
     # ------------------------------------------------------------ physics
     def compute_forces(self, with_abs: bool = True) -> None:
         """Net force density on every site; ``with_abs`` also sums |bond forces| (the ADR residual scale)."""
-        if self.half_stencil:
-            pmb.bond_forces_half(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len,
-                                 self.bvol, self.cpair, self.body, self.load, self.fixmask, self.half, self.epsfree,
-                                 self.chunk, self.force, self.fabs, self.dim, with_abs)
-            return
         pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
                         self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
 
@@ -220,13 +205,6 @@ class MechanicsModel:
         return float(safety * np.sqrt(2.0 * rho[ok] / (2.0 * lam[ok])).min())
 
     def verlet_step(self, dt: float) -> None:
-        if self.half_stencil:  # the whole step in one launch (verlet.step_half)
-            verlet.step_half(self.u, self.v, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi,
-                             self.inv_len, self.bvol, self.cpair, self.body, self.load, self.fixmask, self.half,
-                             self.epsfree, self.chunk, self.force, self.fabs, self.rho, self.u_bc, self.v_bc,
-                             self.time + dt, dt, self.dim)
-            self.time += dt
-            return
         verlet.kick_drift(self.u, self.v, self.force, self.mat, self.rho, self.fixmask, self.u_bc, self.v_bc,
                           self.load, self.time + dt, dt, self.dim)
         self.time += dt
