@@ -186,18 +186,26 @@ def _startup_line(r: dict) -> str:
             f"kernel cache files added {r['cache_files_added']}, cache {r['cache_bytes'] / 1e6:.1f} MB")
 
 
-def scaling_cli(sizes: list[int], precision: str, arch: str, console) -> dict:
+def scaling_cli(sizes: list[int], precision: str, arch: str, console, solvers: str | None = None,
+                repeat: int = 3) -> dict:
     from . import backend
-    from .perf.scaling import scaling_bench
+    from .errors import InputError
+    from .perf.scaling import SOLVERS, scaling_bench
 
+    chosen = SOLVERS if solvers is None else tuple(v.strip() for v in solvers.split(",") if v.strip())
+    bad = [v for v in chosen if v not in SOLVERS]
+    if bad or not chosen:
+        raise InputError("--scaling-solvers", f"unknown solver '{bad[0] if bad else solvers}' "
+                         f"(use a comma-separated list of {', '.join(SOLVERS)})")
     backend.init(arch, precision)
 
     def line(r):
-        return (f"{r['solve']:10s} {r['method']:6s} n={r['n']} sites={r['sites']}: {r['seconds']:.3f} s "
-                f"(best of {len(r['all_seconds'])}), {r['us_per_site']:.1f} us/site, cpu {r['cpu_s']:.3f} s")
+        return (f"{r['solve']:10s} {r['method']:4s} n={r['n']} sites={r['sites']}: {r['seconds']:.3f} s "
+                f"(best of {len(r['all_seconds'])}), {r['us_per_site']:.1f} us/site, cpu {r['cpu_s']:.3f} s; "
+                + ", ".join(f"{k} {v}" for k, v in r["info"].items() if isinstance(v, int) and not isinstance(v, bool)))
 
-    out = scaling_bench(tuple(sizes), precision, progress=lambda r: console.print(line(r), markup=False,
-                                                                                  highlight=False, soft_wrap=True))
+    out = scaling_bench(tuple(sizes), precision, repeat=repeat, solvers=chosen,
+                        progress=lambda r: console.print(line(r), markup=False, highlight=False, soft_wrap=True))
     out.update(case="scaling", arch=backend.current().get("arch"))
     out["text"] = "\n".join([line(r) for r in out["rows"]]
                             + [f"exponent {k}: {v:.2f}" for k, v in out["exponents"].items()])

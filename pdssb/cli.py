@@ -236,6 +236,10 @@ def bench(
                                                 "cold, warm, values changed, dx/2"),
     scaling: bool = typer.Option(False, "--scaling", help="conduction and equilibrium solve time at 3 sizes"),
     scaling_sizes: str = typer.Option("40,80,160", "--scaling-sizes", help="--scaling: n per side of the 2D cell"),
+    scaling_solvers: Optional[str] = typer.Option(None, "--scaling-solvers",
+                                                  help="--scaling: comma-separated subset of conduction/pcg, "
+                                                       "conduction/lu, conduction/amg, mechanics/adr, mechanics/lu, "
+                                                       "mechanics/amg (default: all)"),
 ) -> None:
     """Time the force kernel (bond evaluations per second); --check/--record against docs/bench_records.json;
     --memory, --startup SCENE, --scaling, --viewer for the other figures (docs/benchmarks.md)."""
@@ -261,7 +265,8 @@ def bench(
         elif startup is not None:
             res = B.startup_cli(startup, arch, err)
         elif scaling:
-            res = B.scaling_cli(B.parse_sizes(scaling_sizes, 3, "--scaling-sizes"), precision, arch, err)
+            res = B.scaling_cli(B.parse_sizes(scaling_sizes, 3, "--scaling-sizes"), precision, arch, err,
+                                scaling_solvers, max(repeat, 1) if repeat > 1 else 3)
         else:
             res = B.throughput_cli(case, size, steps, precision, arch, repeat, check, record, records, tolerance, err)
     except InputError as e:

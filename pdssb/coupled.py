@@ -61,7 +61,7 @@ class CoupledSimulation(Simulation):
         self.cond = Conduction(self.model, self.role_of, setup.kappa, setup.counter_electrode, self.kinetics,
                                ec.solve_tolerance)
         if setup.scene.solver.method == "direct":
-            self.cond.use_direct_solver()
+            self.cond.use_direct_solver(setup.scene.solver.preconditioner)
         lat = setup.lattice
         self.dim = lat.dim
         self.volume = setup.volume

@@ -63,7 +63,7 @@ class Simulation:
                                     setup.thickness, precision, setup.scene.domain.surface_correction)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
         if setup.scene.solver.method == "direct" and setup.scene.solver.kind == "quasi_static":
-            self.model.use_direct_solver()
+            self.model.use_direct_solver(setup.scene.solver.preconditioner)
         roles = np.array(["void"] + [m.role for m in setup.materials])
         ids = setup.material_ids
         se = roles[ids] == "electrolyte"

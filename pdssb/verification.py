@@ -32,7 +32,7 @@ def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1
 
 
 def uniaxial_tension(setting: str, width: int, length: int | None = None, strain: float = 1e-4,
-                     clamp_layers: int = 3, method: str = "adr") -> dict:
+                     clamp_layers: int = 3, method: str = "adr", preconditioner: str = "auto") -> dict:
     """Bar pulled along x by prescribed end displacements, lateral faces free.
 
     Stress = reaction force on one clamp / cross-section; strain = slope of u_x(x) in the middle
@@ -58,7 +58,7 @@ def uniaxial_tension(setting: str, width: int, length: int | None = None, strain
         fix[mid] |= 1 << a
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
     if method == "direct":
-        model.use_direct_solver()
+        model.use_direct_solver(preconditioner)
     res = model.relax(1e-9, 200_000)
     u = model.field("u")
     mid = (x[:, 0] > lx / 3) & (x[:, 0] < 2 * lx / 3)
@@ -69,7 +69,8 @@ def uniaxial_tension(setting: str, width: int, length: int | None = None, strain
     area = width * dx * (h if dim == 2 else width * dx)
     nu = PD_POISSON[setting]
     expected = E_REF / (1 - nu**2) if setting == "strain" else E_REF
-    return dict(modulus=reaction / area / eps, expected=expected, converged=res.converged, iterations=res.iterations)
+    return dict(modulus=reaction / area / eps, expected=expected, converged=res.converged, iterations=res.iterations,
+                solver_stats=dict(model.direct.stats) if model.direct is not None else {})
 
 
 def bimaterial_bar(stiffness_ratio: float, width: int = 30, length: int = 80, strain: float = 1e-4) -> dict:
@@ -145,7 +146,7 @@ def fracture_energy(setting: str, width: int = 40, height: int = 16, steps: int 
 
 
 def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_mode: str = "all",
-                     tolerance: float = 1e-4, method: str = "adr") -> dict:
+                     tolerance: float = 1e-4, method: str = "adr", preconditioner: str = "auto") -> dict:
     """A 2D plate with an edge notch and a hole above the notch line, pulled apart in y.
 
     The crack starts at the notch tip and is drawn off the notch line towards the hole, so its
@@ -172,7 +173,7 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     u_bc[bottom, 1] = -0.5 * opening
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
     if method == "direct":
-        model.use_direct_solver()
+        model.use_direct_solver(preconditioner)
     total_iters = 0
     for k in range(1, load_steps + 1):
         model.load = k / load_steps

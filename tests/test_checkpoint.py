@@ -280,10 +280,12 @@ def test_dynamic_resume_is_bitwise(tmp_path):
     _assert_same_run(ref, run, STATE_KEYS + ("model.force",))
 
 
-def test_direct_solver_coupled_resume_is_bitwise(tmp_path):
-    """solver.method = "direct": the preconditioner's factorised matrices are checkpointed with the
-    state, so the resumed run takes the same conjugate-gradient iterates, bit for bit."""
-    text = COUPLED.replace("tolerance = 1e-4", 'tolerance = 1e-4\nmethod = "direct"')
+@pytest.mark.parametrize("preconditioner", ["lu", "amg"])
+def test_direct_solver_coupled_resume_is_bitwise(tmp_path, preconditioner):
+    """solver.method = "direct": the matrices the preconditioners were built from are checkpointed with
+    the state, and both preconditioners (SuperLU, AMG) are rebuilt from them deterministically, so the
+    resumed run takes the same conjugate-gradient iterates, bit for bit."""
+    text = COUPLED.replace("tolerance = 1e-4", f'tolerance = 1e-4\nmethod = "direct"\npreconditioner = "{preconditioner}"')
     ref, run = _interrupted_then_resumed(text, tmp_path, stop_at=20)  # checkpoint at 18, mid-cracking
     _assert_same_run(ref, run, STATE_KEYS + COUPLED_KEYS)
     assert json.loads((ref / "summary.json").read_text())["bonds_broken"] > 0

@@ -332,6 +332,9 @@ class Solver(Strict):
     # quasi-static equilibrium: adaptive dynamic relaxation (any body, any backend), or a sparse
     # factorisation + PCG on the host (needs prescribed displacements that remove rigid modes)
     method: Literal["adr", "direct"] = "adr"
+    # method = "direct": preconditioner of its conjugate-gradient solves; "auto" takes the sparse LU
+    # up to 20 000 unknowns and smoothed-aggregation algebraic multigrid above (linalg.py)
+    preconditioner: Literal["auto", "lu", "amg"] = "auto"
     precision: Literal["f32", "f64"] = "f64"
     load_steps: int = Field(default=10, ge=1, le=1_000_000)
     tolerance: float = Field(default=1e-5, gt=0, lt=1)

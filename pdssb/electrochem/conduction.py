@@ -222,10 +222,10 @@ class Conduction:
         self.gscale = d / (float((st.beta * st.length**2).sum()) * dx * dx)
         surface_factors(model.mat, model.lin, model.xi, model.xlen, model.beta, self.g2, d, 2, 0)
 
-    def use_direct_solver(self) -> None:
+    def use_direct_solver(self, preconditioner: str = "auto") -> None:
         from .direct import DirectConduction
 
-        self.direct = DirectConduction(self)
+        self.direct = DirectConduction(self, preconditioner=preconditioner)
 
     def set_kinetics(self, kinetics) -> None:
         self.kinetics = kinetics

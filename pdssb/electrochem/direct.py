@@ -4,9 +4,10 @@ The Newton step of conduction.py solves J δ = r on the free electrolyte sites (
 electrode), with J = Σ_bonds c_ij (e_i − e_j)(e_i − e_j)ᵀ + diag(∂i/∂η a) (the Butler–Volmer
 derivative on interface bonds). The Taichi kernel ``residual`` already gives r and the diagonal
 of J; this module adds the off-diagonal conductances, assembled from the same bonds with NumPy,
-and solves with SuperLU. J is factorised at the first Newton step of each solve; later Newton
-steps (which change only the interface diagonal) and later solves with unchanged bonds and κ use
-that factor as the preconditioner of a short conjugate-gradient solve.
+and solves by conjugate gradients preconditioned with J as it was at the first Newton step of
+each solve (a SuperLU factorisation, or smoothed-aggregation AMG for large systems: see
+``solver.preconditioner`` and linalg.Preconditioner); later Newton steps (which change only the
+interface diagonal) and later solves with unchanged bonds and κ reuse it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import hashlib
 import numpy as np
 from scipy import sparse
 
-from ..linalg import factorise, pcg, sparse_load, sparse_state
+from ..linalg import Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
 from ..mechanics.pmb import ID_MASK, SURFACE_FLAG
 
 
 class DirectConduction:
-    def __init__(self, cond, refactor_after: int = 20):
+    def __init__(self, cond, refactor_after: int = 20, preconditioner: str = "auto"):
         self.c = cond
+        self.preconditioner = preconditioner
         m = cond.m
         st = m.stencil
         self.lin = m.lin.to_numpy().astype(np.int64)
@@ -54,9 +56,12 @@ class DirectConduction:
         self.reset()
         Jf = sparse_load(arrays, prefix + "Jf.")
         if Jf is not None:
-            self.Jf, self.factor = Jf, factorise(Jf)
+            self.Jf, self.factor = Jf, self._precondition(Jf)
         if prefix + "key" in arrays:
             self._key = arrays[prefix + "key"].tobytes()
+
+    def _precondition(self, J):
+        return Preconditioner(J, preconditioner_kind(self.preconditioner, J.shape[0]))
 
     def _offdiag(self):
         """Off-diagonal part −c_ij among free electrolyte sites, and the free-site index."""
@@ -111,12 +116,12 @@ class DirectConduction:
         r = c.r.to_numpy().astype(np.float64)[free]
         J = (self.offdiag + sparse.diags(np.where(diag > 0, diag, 1.0), format="csc")).tocsc()
         if self.factor is None or changed and first:
-            self.factor, self.Jf = factorise(J), J
+            self.factor, self.Jf = self._precondition(J), J
             self.stats["factorisations"] += 1
         x, it = pcg(J, self.factor.solve, r, 1e-10, 10 * self.refactor_after)
         self.stats["cg_iterations"] += it
         if it > self.refactor_after:
-            self.factor, self.Jf = factorise(J), J
+            self.factor, self.Jf = self._precondition(J), J
             self.stats["factorisations"] += 1
         phi = c.phi.to_numpy()
         phi[free] += x.astype(phi.dtype)

@@ -1,28 +1,35 @@
-"""Quasi-static equilibrium by a sparse direct factorisation and preconditioned conjugate gradients.
+"""Quasi-static equilibrium by Newton steps on the sparse bond stiffness, solved by preconditioned CG.
 
-The alternative to ADR (``solver.method = "direct"``) for bodies with enough prescribed
-displacement to have no rigid-body mode (every free site connected, through intact bonds, to a
-fixed one). A detached fragment, or a site left with collinear bonds (a mechanism), is held by a
-small diagonal shift of K (1e-3 of its mean diagonal), and no Newton step moves a site by more than
-5 % of Δx, so such modes cannot blow up; the residual criterion is unaffected (the shift only slows
-the Newton steps' convergence to about 1e-3 per step). With a shift of 1e-7 instead, the cascade of
-one hard step of the seed-000 pyramid took 90 s and fell back to ADR in 130 of 143 relaxations;
-with 1e-3 it took 8 s with none (same 366–369 bonds broken).
+The alternative to ADR (``solver.method = "direct"``). Equilibrium is the same as ADR's: the net PMB
+force (pmb.bond_forces, geometrically non-linear, with eigenstrains) vanishes on every free
+component, to ‖F‖ ≤ tol·‖F_abs‖. It is reached by Newton-like steps K δu = F(u), u ← u + δu, with K
+the small-strain bond stiffness of the intact bonds, K = Σ_bonds c_ij β G_ij V/|ξ| (e_i − e_j)(e_i −
+e_j)ᵀ ⊗ n nᵀ: the exact tangent at the reference state, so each step cuts the residual by the order
+of the strain (1e-3) and two or three steps converge.
 
-Equilibrium is the same as ADR's: the net PMB force (pmb.bond_forces, geometrically non-linear,
-with eigenstrains) vanishes on every free component, to ‖F‖ ≤ tol·‖F_abs‖. It is reached by
-Newton-like steps K δu = F(u), u ← u + δu, with K the small-strain bond stiffness of the intact
-bonds, K = Σ_bonds c_ij β G_ij V/|ξ| (e_i − e_j)(e_i − e_j)ᵀ ⊗ n nᵀ: the exact tangent at the
-reference state, so each step cuts the residual by the order of the strain (1e-3) and two or three
-steps converge. K δu = F is solved by conjugate gradients preconditioned with a sparse LU
-factorisation of K as it was at the last factorisation. Breaking b bonds changes K by a matrix of
-rank ≤ b, so CG with the old factor converges in at most b + 1 iterations (in exact arithmetic),
-usually far fewer; the factorisation is renewed when CG needs more than ``refactor_after``
-iterations. This is what makes the breaking cascade cheap: a few bonds break, a few CG iterations
-re-establish equilibrium, where ADR needs thousands of sweeps over the whole body.
+K δu = F is solved by conjugate gradients preconditioned with the matrix as it was when the
+preconditioner was last built (``solver.preconditioner``, linalg.Preconditioner): a sparse LU
+(SuperLU) for small systems, smoothed-aggregation algebraic multigrid (pyamg, with the rigid-body
+modes as near-null space) for large ones, since the LU's fill grows as n^1.5 and AMG's cost as n.
+Breaking b bonds changes K by a matrix of rank ≤ b, so CG with the old LU converges in at most
+b + 1 iterations, and with the old AMG in about as many as AMG needs plus that; the preconditioner is
+rebuilt when CG needs more than ``refactor_after`` iterations. This is what makes the breaking
+cascade cheap: a few bonds break, a few CG iterations re-establish equilibrium, where ADR needs
+thousands of sweeps over the whole body.
 
-K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset), and
-factorised with SuperLU (scipy). Everything is deterministic, so reruns agree bit for bit.
+Unsupported modes. A detached fragment (a connected part of the intact-bond graph with no
+prescribed displacement) has rigid-body modes, and a site left with collinear bonds is a
+mechanism; K is singular there. Those unknowns, and only those, get a diagonal shift of ``shift``
+(1e-3) × the mean diagonal: the fragments are found as connected components of K whose rigid-body
+modes have a vanishing Rayleigh quotient, the mechanisms as sites whose own d×d block of K has a
+smallest eigenvalue below 1e-3 of the mean diagonal. Everything else gets only 1e-9 of it, so the
+Newton steps model the body's softest elastic modes exactly at every lattice size. (A shift of
+1e-3 on every unknown, as this module had before, falls above the lowest elastic mode,
+≈ (π/n)² × the mean diagonal, once the side n exceeds ~100 sites: Newton then needed 4, 7 and 12
+steps at 40², 80², 160² sites.) No Newton step moves a site by more than 5 % of Δx.
+
+K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
+Everything is deterministic, so reruns agree bit for bit.
 """
 
 from __future__ import annotations
@@ -30,16 +37,23 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from ..linalg import factorise, pcg, sparse_load, sparse_state
+from scipy.sparse.csgraph import connected_components
+
+from ..linalg import Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
 from .pmb import ID_MASK
+
+#: diagonal shift of the supported unknowns, relative to the mean diagonal of K (round-off guard)
+SHIFT_FLOOR = 1e-9
 
 
 class DirectSolver:
     """Sparse small-strain stiffness of the intact bonds, its factorisation, and the equilibrium loop."""
 
-    def __init__(self, model, refactor_after: int = 10, shift: float = 1e-3, max_step: float = 0.05):
+    def __init__(self, model, refactor_after: int = 10, shift: float = 1e-3, max_step: float = 0.05,
+                 preconditioner: str = "auto"):
         self.m = model
         self.refactor_after = refactor_after
+        self.preconditioner = preconditioner
         self.shift = shift
         self.max_step = max_step * model.lattice.dx  # largest displacement update per Newton step
         st = model.stencil
@@ -49,34 +63,38 @@ class DirectSolver:
         self.kconst = (st.beta * model.volume / (st.length * model.lattice.dx)).astype(np.float64)
         self.d = model.dim
         self.K = None
+        self.Kb = None
         self.Kf = None
         self.factor = None
-        self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0)
+        self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
     def reset(self) -> None:
         """Forget K and its factorisation; the next solve assembles and factorises afresh."""
         self.K = None
+        self.Kb = None
         self.factor = None
         self.Kf = None
 
     def state(self, prefix: str) -> dict[str, np.ndarray]:
-        """K and the matrix the preconditioner factorises: with them a resumed run is bitwise the same."""
+        """The bond stiffness and the matrix the preconditioner was built from: with them a resumed run
+        is bitwise the same (K's incremental updates sum in a different order than a fresh assembly)."""
         if self.K is None:
             return {}
-        return {**sparse_state(self.K, prefix + "K."), **sparse_state(self.Kf, prefix + "Kf."),
+        return {**sparse_state(self.Kb, prefix + "Kb."), **sparse_state(self.Kf, prefix + "Kf."),
                 prefix + "mat": self._mat, prefix + "bits": self._bits, prefix + "fix": self._fix}
 
     def load(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
         self.reset()
-        K, Kf = sparse_load(arrays, prefix + "K."), sparse_load(arrays, prefix + "Kf.")
-        if K is None:
+        Kb, Kf = sparse_load(arrays, prefix + "Kb."), sparse_load(arrays, prefix + "Kf.")
+        if Kb is None:
             return
         mat, bits, fix = (arrays[prefix + n] for n in ("mat", "bits", "fix"))
-        self.assemble(mat, bits, fix)  # dof map, g, cpair for later incremental updates
-        self.K, self._mat, self._bits, self._fix = K, mat, bits, fix
+        self.assemble_bonds(mat, bits, fix)  # dof map, g, cpair for later incremental updates
+        self._set_bonds(Kb)
+        self._mat, self._bits, self._fix = mat, bits, fix
         if Kf is not None:
             self.Kf = Kf
-            self.factor = factorise(Kf)
+            self.factor = self._precondition(Kf)
             self.factor_shape = Kf.shape
 
     # ------------------------------------------------------------ assembly
@@ -116,7 +134,16 @@ class DirectSolver:
         return K
 
     def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
-        """K of every intact bond, plus a diagonal shift of ``shift`` × the mean diagonal."""
+        """K of every intact bond, plus the diagonal shift of the unsupported unknowns (module docstring)."""
+        self._set_bonds(self.assemble_bonds(mat, bits, fixmask))
+        return self.K
+
+    def _set_bonds(self, Kb: sparse.csc_matrix) -> None:
+        self.Kb = Kb
+        self.K = Kb + sparse.diags(self._support_shift(Kb), format="csc")
+
+    def assemble_bonds(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
+        """K of every intact bond (no shift); also sets the unknowns' numbering ``dof``."""
         ids = (mat & ID_MASK).astype(np.int64)
         self.cpair = self.m.table.c.astype(np.float64)
         self.g = g = self.m.gcorr.to_numpy().astype(np.float64)
@@ -128,10 +155,60 @@ class DirectSolver:
             Q = P + self.lin[k]
             ok = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
             self._entries(ids, g, dof, P[ok], Q[ok], k, 1.0, rows, cols, vals)
-        K = self._matrix(rows, cols, vals, ndof)
+        return self._matrix(rows, cols, vals, ndof)
+
+    # ------------------------------------------------------------ unsupported modes
+    def near_null(self) -> np.ndarray:
+        """Rigid-body modes on the free unknowns (ndof × d(d+1)/2): translations, then rotations
+        about the lattice centre, in units of Δx (the AMG near-null space, and the fragment test)."""
+        d, dof = self.d, self.dof
+        ndof = int((dof >= 0).sum())
+        x = np.stack(np.unravel_index(np.arange(dof.shape[0]), self.m.lattice.padded_shape), axis=1).astype(float)
+        x -= x.mean(axis=0)
+        pairs = [(0, 1)] if d == 2 else [(0, 1), (1, 2), (2, 0)]
+        B = np.zeros((ndof, d + len(pairs)))
+        for a in range(d):
+            on = dof[:, a] >= 0
+            B[dof[on, a], a] = 1.0
+        for r, (a, b) in enumerate(pairs):  # rotation in the (a, b) plane: δu_a = −x_b, δu_b = x_a
+            on = dof[:, a] >= 0
+            B[dof[on, a], d + r] = -x[on, b]
+            on = dof[:, b] >= 0
+            B[dof[on, b], d + r] = x[on, a]
+        return B
+
+    def _support_shift(self, K: sparse.csc_matrix) -> np.ndarray:
+        """Per-unknown diagonal shift: ``shift`` × mean diag on fragments and mechanisms, else SHIFT_FLOOR."""
+        ndof = K.shape[0]
         diag = K.diagonal()
         scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
-        return K + sparse.diags(np.full(ndof, self.shift * scale), format="csc")
+        out = np.full(ndof, SHIFT_FLOOR * scale)
+        if ndof == 0:
+            return out
+        weak = diag < self.shift * scale
+        # fragments: connected components on which a rigid-body mode costs (almost) no energy
+        ncomp, label = connected_components(K, directed=False)
+        B = self.near_null()
+        KB = K @ B
+        for r in range(B.shape[1]):
+            energy = np.bincount(label, weights=B[:, r] * KB[:, r], minlength=ncomp)
+            norm = np.bincount(label, weights=B[:, r] * B[:, r], minlength=ncomp)
+            free = (norm > 0) & (energy <= 1e-6 * scale * norm)
+            weak |= free[label]
+        # mechanisms: a site whose own d×d block of K is (nearly) singular
+        d, dof = self.d, self.dof
+        full = (dof >= 0).all(axis=1)
+        if full.any():
+            idx = dof[full]
+            blk = np.empty((idx.shape[0], d, d))
+            for a in range(d):
+                for b in range(d):
+                    blk[:, a, b] = np.asarray(K[idx[:, a], idx[:, b]]).ravel()
+            low = np.linalg.eigvalsh(blk)[:, 0] < self.shift * scale
+            weak[idx[low].ravel()] = True
+        out[weak] = self.shift * scale
+        self.stats["shifted_unknowns"] = int(weak.sum())
+        return out
 
     def _refresh(self) -> None:
         """Bring K up to date: a full assembly when materials or constraints changed, otherwise only
@@ -141,7 +218,7 @@ class DirectSolver:
         bits = m.bits.to_numpy()
         fix = m.fixmask.to_numpy()
         if self.K is None or not (np.array_equal(mat, self._mat) and np.array_equal(fix, self._fix)):
-            self.K = self.assemble(mat, bits, fix)
+            self.assemble(mat, bits, fix)
         elif not np.array_equal(bits, self._bits):
             ids = (mat & ID_MASK).astype(np.int64)
             changed = bits ^ self._bits
@@ -154,15 +231,19 @@ class DirectSolver:
                 for sign, sel in ((-1.0, flip & ~now), (1.0, flip & now)):
                     if sel.any():
                         self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, sign, rows, cols, vals)
-            self.K = self.K + self._matrix(rows, cols, vals, self.K.shape[0])
+            self._set_bonds(self.Kb + self._matrix(rows, cols, vals, self.Kb.shape[0]))
         else:
             return
         self._mat, self._bits, self._fix = mat, bits, fix
         if self.factor is None or self.factor_shape != self.K.shape:
             self._factorise()
 
+    def _precondition(self, A):
+        kind = preconditioner_kind(self.preconditioner, A.shape[0])
+        return Preconditioner(A, kind, self.near_null() if kind == "amg" else None)
+
     def _factorise(self) -> None:
-        self.factor = factorise(self.K)
+        self.factor = self._precondition(self.K)
         self.Kf = self.K
         self.factor_shape = self.K.shape
         self.stats["factorisations"] += 1

@@ -95,11 +95,11 @@ class MechanicsModel:
         self.time = 0.0
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
 
-    def use_direct_solver(self) -> None:
-        """Reach equilibrium by sparse factorisation + PCG (direct.py) instead of ADR."""
+    def use_direct_solver(self, preconditioner: str = "auto") -> None:
+        """Reach equilibrium by Newton steps solved with preconditioned CG (direct.py) instead of ADR."""
         from .direct import DirectSolver
 
-        self.direct = DirectSolver(self)
+        self.direct = DirectSolver(self, preconditioner=preconditioner)
 
     # ------------------------------------------------------------ set-up
     def set_bond_table(self, table: BondTable) -> None:

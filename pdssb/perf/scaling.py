@@ -3,11 +3,13 @@ solve at three sizes, per site, and the fitted exponent (time ∝ sites^p; p = 1
 
 The problem is the generated 2D coupled cell (perf/scenes.py): n × n sites, Δx = 0.1 µm, m = 3.
 - conduction: Newton on the Butler–Volmer terms from φ = 0 at the seed-000 voltage (0.135 V), with
-  the Jacobi-PCG in Taichi (``adr`` scenes) and with the host SuperLU + PCG (``direct``): the first
-  solve, which includes the direct method's assembly and factorisation;
+  the Jacobi-PCG in Taichi (``pcg``, the ``adr`` scenes' solver) and with the host PCG of the
+  ``direct`` method preconditioned by SuperLU (``lu``) or smoothed-aggregation AMG (``amg``): the
+  first solve, which includes the assembly and the preconditioner's set-up;
 - mechanics: equilibrium from u = 0 with the top face pulled up by 0.002 µm = 0.02 Δx at every size
   (no breaking; below the direct method's 5 %-of-Δx step limit, so no Newton step is damped), with
-  ADR and with the direct method (assembly, factorisation, Newton–PCG), to the tolerance 1e-4.
+  ADR and with the direct method (assembly, preconditioner, Newton–PCG) with either preconditioner,
+  to the tolerance 1e-4.
 Each is timed ``repeat`` times (best wall time kept; its process CPU time too, which a shared machine
 disturbs less) after a warm-up solve on the smallest size (kernels compiled or loaded).
 """
@@ -19,6 +21,7 @@ import time
 import numpy as np
 
 DEFAULT_SIZES = (40, 80, 160)
+SOLVERS = ("conduction/pcg", "conduction/lu", "conduction/amg", "mechanics/adr", "mechanics/lu", "mechanics/amg")
 
 
 def _sim(n: int, precision: str):
@@ -32,19 +35,22 @@ def _sim(n: int, precision: str):
 def _conduction(sim, method: str) -> tuple[float, dict]:
     c = sim.cond
     c.direct = None
-    if method == "direct":
-        c.use_direct_solver()
+    if method != "pcg":
+        c.use_direct_solver(method)
     c.phi.fill(0)
     t0, c0 = time.perf_counter(), time.process_time()
     sim._solve_at(sim.phi_ce)
-    return time.perf_counter() - t0, dict(sim._last_solve, cpu_s=time.process_time() - c0)
+    out = dict(sim._last_solve, cpu_s=time.process_time() - c0)
+    if c.direct is not None:
+        out.update({"host " + k: v for k, v in c.direct.stats.items()})
+    return time.perf_counter() - t0, out
 
 
 def _mechanics(sim, method: str, tolerance: float, max_iterations: int) -> tuple[float, dict]:
     m = sim.model
     m.direct = None
-    if method == "direct":
-        m.use_direct_solver()
+    if method != "adr":
+        m.use_direct_solver(method)
     m.load = 1.0
     m.u.fill(0)
     m.v.fill(0)
@@ -62,8 +68,8 @@ def exponent(sites, times) -> float:
 
 
 def scaling_bench(sizes=DEFAULT_SIZES, precision: str = "f64", tolerance: float = 1e-4,
-                  max_iterations: int = 2_000_000, repeat: int = 3, progress=None) -> dict:
-    cases = [("conduction", "pcg"), ("conduction", "direct"), ("mechanics", "adr"), ("mechanics", "direct")]
+                  max_iterations: int = 2_000_000, repeat: int = 3, progress=None, solvers=SOLVERS) -> dict:
+    cases = [tuple(name.split("/")) for name in solvers]
     warm, _ = _sim(min(sizes), precision)  # compile / load every kernel before timing
     for what, method in cases:
         (_conduction(warm, method) if what == "conduction" else _mechanics(warm, method, tolerance, max_iterations))

@@ -27,8 +27,8 @@ def _slab(width, length=60, method="cg"):
     kin = KineticsParams(0, 0.1, 0.5, 0.5, 38.7, 1.0, 0.0, 0.0)
     cond = Conduction(model, np.array([0, 1]), np.full(lat.n_sites, KAPPA), left | right, kin, 1e-11)
     cond.phi.from_numpy(lat.scatter(np.where(left, 1.0, 0.0)))
-    if method == "direct":
-        cond.use_direct_solver()
+    if method.startswith("direct"):
+        cond.use_direct_solver("amg" if method == "direct-amg" else "lu")
     return model, cond, x, left, dx, h
 
 
@@ -38,11 +38,12 @@ def _left_current(model, cond, left):
     return -model.lattice.gather(cond.r.to_numpy())[left].sum()
 
 
-@pytest.mark.parametrize("method", ["cg", "direct"])
+@pytest.mark.parametrize("method", ["cg", "direct", "direct-amg"])
 def test_slab_obeys_ohms_law(method):
     """Closed form: a slab carries I = κ A ΔV / L, i.e. R = L/(κA). Measured: the current leaving the
     high-potential electrode against κ A |dφ/dx| in the middle third. Tolerance 1 % (spec).
-    Both solvers: Jacobi-PCG in Taichi, and the host sparse factorisation (solver.method = "direct")."""
+    Every solver: Jacobi-PCG in Taichi, and the host PCG (solver.method = "direct") preconditioned
+    by the sparse LU or by algebraic multigrid."""
     model, cond, x, left, dx, h = _slab(40, method=method)
     out = cond.newton()
     assert out["residual"] < 1e-10
@@ -54,7 +55,7 @@ def test_slab_obeys_ohms_law(method):
     assert np.std(phi[mid] - np.polyval(np.polyfit(x[mid, 0], phi[mid], 1), x[mid, 0])) < 1e-4
 
 
-@pytest.mark.parametrize("method", ["cg", "direct"])
+@pytest.mark.parametrize("method", ["cg", "direct", "direct-amg"])
 def test_plane_of_broken_bonds_cuts_the_current(method):
     """A crack is an insulator: with every bond across x = L/2 broken, no current flows (to round-off:
     1e-12 of the uncut slab's current), and each half sits at its electrode's potential. The bond
