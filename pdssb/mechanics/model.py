@@ -1,9 +1,10 @@
 """The mechanical state of a lattice body and the operations on it.
 
 :class:`MechanicsModel` owns the Taichi ndarrays (allocated once) and calls the module-level
-kernels of pmb, fracture, stress, surface, adr and verlet. Kernels take ndarrays as arguments,
-so they compile once per (dimension, precision) and are reused, from Taichi's offline cache, by
-every scene and lattice size: changing a scene never recompiles them.
+kernels of pmb, blocked, fracture, stress, surface, adr and verlet. Kernels take ndarrays as
+arguments, so they compile once per (dimension, precision) and are reused, from Taichi's offline
+cache, by every scene and lattice size: changing a scene never recompiles them. Forces use the
+site-blocked kernel (blocked.py) on the CPU and the per-site kernel (pmb.bond_forces) on CUDA.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import taichi as ti
 
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
-from . import adr, fracture, pmb, stress, surface, verlet
+from ..backend import current
+from . import adr, blocked, fracture, pmb, stress, surface, verlet
 from .bond_table import BondTable
 
 
@@ -28,6 +30,9 @@ class RelaxResult:
 
 class MechanicsModel:
     """Displacements, bonds and boundary data of one body on a padded lattice."""
+
+    #: force kernel: "auto" (site-blocked on the CPU, per-site on CUDA), "site" or "blocked" (tests, A/B)
+    force_path = "auto"
 
     def __init__(self, lattice: Lattice, stencil: Stencil, material_ids: np.ndarray, table: BondTable,
                  setting: str, thickness: float | None, precision: str = "f64", surface_correction: bool = True):
@@ -94,6 +99,9 @@ class MechanicsModel:
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+        # the blocked force path's arrays (blocked.BlockedForces): made here when that path is the one in use,
+        # so that they count in the memory census from the start; else on first use (force_path changed)
+        self._blocked = blocked.BlockedForces(self) if self.force_kernel() == "blocked" else None
 
     def use_direct_solver(self, preconditioner: str = "auto") -> None:
         """Reach equilibrium by Newton steps solved with preconditioned CG (direct.py) instead of ADR."""
@@ -129,8 +137,34 @@ class MechanicsModel:
         verlet.impose(self.u, self.v, self.fixmask, self.u_bc, self.v_bc, self.load, self.time, self.dim)
 
     # ------------------------------------------------------------ physics
+    def force_kernel(self) -> str:
+        """The force kernel ``compute_forces`` uses: "blocked" (CPU) or "site" (CUDA), per :attr:`force_path`.
+
+        "auto" takes the site-blocked kernel (blocked.py) on the CPU backend when its flat index is exact
+        (dim·n and words·n below 2^30), and the per-site kernel otherwise. "site"/"blocked" force one.
+        """
+        path = self.force_path
+        if path not in ("auto", "site", "blocked"):
+            raise ValueError(f"force_path must be auto, site or blocked, not {path!r}")
+        if path == "site":
+            return "site"
+        ok = blocked.eligible(self.lattice.n_padded, self.dim, self.stencil.words)
+        if path == "blocked":
+            if not ok:
+                raise ValueError("force_path = 'blocked': the lattice is too large for its 2^30 flat index")
+            return "blocked"
+        arch = current().get("arch")
+        if arch is None:  # Taichi initialised without backend.init
+            arch = "cpu" if ti.lang.impl.current_cfg().arch in (ti.x64, ti.arm64) else "other"
+        return "blocked" if ok and arch == "cpu" else "site"
+
     def compute_forces(self, with_abs: bool = True) -> None:
         """Net force density on every site; ``with_abs`` also sums |bond forces| (the ADR residual scale)."""
+        if self.force_kernel() == "blocked":
+            if self._blocked is None:
+                self._blocked = blocked.BlockedForces(self)
+            self._blocked(self, with_abs)
+            return
         pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
                         self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
 

@@ -108,16 +108,85 @@ def stretch(u: ti.template(), eps: ti.template(), xi: ti.template(), xlen: ti.te
 
 
 @ti.func
+def rest_inv_length(inv_len_k, ei, ej, branchless: ti.template()):
+    """1/(|ξ|(1 + ε*_ij)) with ε*_ij = (ε*_i + ε*_j)/2: the stress-free inverse bond length.
+
+    The scalar form skips the division when ε*_ij = 0; ``branchless`` always divides (by exactly 1.0
+    then: the same value), which lets a loop over sites vectorise (blocked.py).
+    """
+    ebar = 0.5 * (ei + ej)
+    inv_l0 = inv_len_k
+    if ti.static(branchless):
+        inv_l0 = inv_len_k / (1.0 + ebar)
+    elif ebar != 0.0:
+        inv_l0 = inv_len_k / (1.0 + ebar)
+    return inv_l0
+
+
+@ti.func
 def _force_from_bond(u: ti.template(), eps: ti.template(), xi: ti.template(), inv_len: ti.template(),
                      bvol: ti.template(), ui, ei, i, j, k, c):
     """(c β V s / |y|) y for bond (i, k→j): s = |y|/(|ξ|(1 + ε*_ij)) − 1, as in :func:`stretch`."""
     y = xi[k] + (u[j] - ui)
     inv_ly = 1.0 / ti.sqrt(y.dot(y))
-    ebar = 0.5 * (ei + eps[j])
-    inv_l0 = inv_len[k]
-    if ebar != 0.0:
-        inv_l0 = inv_l0 / (1.0 + ebar)
+    inv_l0 = rest_inv_length(inv_len[k], ei, eps[j], False)
     return c * bvol[k] * (inv_l0 / inv_ly - 1.0), y, inv_ly
+
+
+@ti.func
+def finish_site(acc, body: ti.template(), body_scale, fixmask: ti.template(), i, dim: ti.template()):
+    """Add the body force b_i (scaled by the load) and zero the prescribed components of site i."""
+    acc += body_scale * body[i]
+    fm_mask = fixmask[i]
+    for a in ti.static(range(dim)):
+        if (fm_mask >> a) & 1:
+            acc[a] = 0.0
+    return acc
+
+
+@ti.func
+def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
+               bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
+               bvol: ti.template(), cpair: ti.template(), body: ti.template(), body_scale,
+               fixmask: ti.template(), i, dim: ti.template(), with_abs: ti.template()):
+    """(force_i, fabs_i) of one site with the engine's full semantics (zero for a void site).
+
+    force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``
+    (else 0). A site whose neighbourhood is one material with no surface site (no MIXED_FLAG) takes
+    a lean loop: c is its own and G = 1 for every bond. Other sites take the general loop (pair-table
+    c, surface correction). The branch is per site, so the lean loop compiles without the general
+    one's code in it (2× faster on the CPU). Used by :func:`bond_forces` for every site and by the
+    site-blocked kernel (blocked.py) for the sites of its mixed and void blocks.
+    """
+    nk = lin.shape[0]
+    acc = ti.Vector.zero(float, dim)
+    aabs = 0.0
+    wi = mat[i]
+    mi = wi & ID_MASK
+    if mi != 0:
+        ui = u[i]
+        ei = eps[i]
+        ci = cpair[mi, mi]
+        if wi & MIXED_FLAG == 0:
+            for k in range(nk):
+                if bond_is_set(bits, i, k):
+                    j = i + lin[k]
+                    cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, ci)
+                    acc += (cbv * inv_ly) * y
+                    if ti.static(with_abs):
+                        aabs += ti.abs(cbv)
+        else:
+            for k in range(nk):
+                if bond_is_set(bits, i, k):
+                    j = i + lin[k]
+                    wj = mat[j]
+                    c = cpair[mi, wj & ID_MASK] * bond_factor(gcorr, xi, i, j, k, wi, wj)
+                    cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, c)
+                    acc += (cbv * inv_ly) * y
+                    if ti.static(with_abs):
+                        aabs += ti.abs(cbv)
+        acc = finish_site(acc, body, body_scale, fixmask, i, dim)
+    return acc, aabs
 
 
 @ti.kernel
@@ -126,46 +195,14 @@ def bond_forces(
     cpair: nd, body: nd, body_scale: float, fixmask: nd,
     force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
 ):
-    """force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``.
+    """The per-site force kernel: force_i, fabs_i of :func:`site_force` for every padded site.
 
-    ``inv_len`` = 1/|ξ| and ``bvol`` = β V per offset. A site whose neighbourhood is one material
-    with no surface site (no MIXED_FLAG) takes a lean loop: c is its own and G = 1 for every bond.
-    Other sites take the general loop (pair-table c, surface correction). The branch is per site,
-    so the lean loop compiles without the general one's code in it (2× faster on the CPU).
+    ``inv_len`` = 1/|ξ| and ``bvol`` = β V per offset. The CUDA path (one thread per site); on the CPU
+    the site-blocked kernel of blocked.py vectorises the lean sites across consecutive sites.
     """
-    nk = lin.shape[0]
     for i in range(u.shape[0]):
-        acc = ti.Vector.zero(float, dim)
-        aabs = 0.0
-        wi = mat[i]
-        mi = wi & ID_MASK
-        if mi != 0:
-            ui = u[i]
-            ei = eps[i]
-            ci = cpair[mi, mi]
-            if wi & MIXED_FLAG == 0:
-                for k in range(nk):
-                    if bond_is_set(bits, i, k):
-                        j = i + lin[k]
-                        cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, ci)
-                        acc += (cbv * inv_ly) * y
-                        if ti.static(with_abs):
-                            aabs += ti.abs(cbv)
-            else:
-                for k in range(nk):
-                    if bond_is_set(bits, i, k):
-                        j = i + lin[k]
-                        wj = mat[j]
-                        c = cpair[mi, wj & ID_MASK] * bond_factor(gcorr, xi, i, j, k, wi, wj)
-                        cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, c)
-                        acc += (cbv * inv_ly) * y
-                        if ti.static(with_abs):
-                            aabs += ti.abs(cbv)
-            acc += body_scale * body[i]
-            fm_mask = fixmask[i]
-            for a in ti.static(range(dim)):
-                if (fm_mask >> a) & 1:
-                    acc[a] = 0.0
+        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, body, body_scale,
+                               fixmask, i, dim, with_abs)
         force[i] = acc
         if ti.static(with_abs):
             fabs[i] = aabs
