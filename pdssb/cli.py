@@ -266,7 +266,7 @@ def bench(
             res = B.startup_cli(startup, arch, err)
         elif scaling:
             res = B.scaling_cli(B.parse_sizes(scaling_sizes, 3, "--scaling-sizes"), precision, arch, err,
-                                scaling_solvers, max(repeat, 1) if repeat > 1 else 3)
+                                scaling_solvers, repeat if repeat > 1 else 3)  # default: best of 3
         else:
             res = B.throughput_cli(case, size, steps, precision, arch, repeat, check, record, records, tolerance, err)
     except InputError as e:

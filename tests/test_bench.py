@@ -81,6 +81,7 @@ def test_check_without_a_record_is_a_note(tmp_path):
     (["--memory", "--scaling"], "--scaling"),
     (["--memory", "--check"], "--check"),
     (["--scaling", "--scaling-sizes", "10,20"], "--scaling-sizes"),
+    (["--scaling", "--scaling-solvers", "mechanics/gauss"], "--scaling-solvers"),
     (["--memory", "--memory-sizes", "a,b,c,d"], "--memory-sizes"),
     (["--startup", "no/such/scene.toml"], "no/such/scene.toml"),
     (["--precision", "f16"], "--precision"),
