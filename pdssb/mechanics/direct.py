@@ -66,6 +66,7 @@ class DirectSolver:
         self.Kb = None
         self.Kf = None
         self.factor = None
+        self._near_null = None
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
     def reset(self) -> None:
@@ -148,6 +149,7 @@ class DirectSolver:
         self.cpair = self.m.table.c.astype(np.float64)
         self.g = g = self.m.gcorr.to_numpy().astype(np.float64)
         self.dof = dof = self._dofs(mat, fixmask)
+        self._near_null = None  # the numbering changed: rebuild the rigid-body modes on next use
         ndof = int((dof >= 0).sum())
         P = np.nonzero(ids)[0]
         rows, cols, vals = [], [], []
@@ -160,7 +162,10 @@ class DirectSolver:
     # ------------------------------------------------------------ unsupported modes
     def near_null(self) -> np.ndarray:
         """Rigid-body modes on the free unknowns (ndof × d(d+1)/2): translations, then rotations
-        about the lattice centre, in units of Δx (the AMG near-null space, and the fragment test)."""
+        about the lattice centre, in units of Δx (the AMG near-null space, and the fragment test).
+        Built once per numbering of the unknowns (assemble_bonds), not at every refresh of K."""
+        if self._near_null is not None:
+            return self._near_null
         d, dof = self.d, self.dof
         ndof = int((dof >= 0).sum())
         x = np.stack(np.unravel_index(np.arange(dof.shape[0]), self.m.lattice.padded_shape), axis=1).astype(float)
@@ -175,6 +180,7 @@ class DirectSolver:
             B[dof[on, a], d + r] = -x[on, b]
             on = dof[:, b] >= 0
             B[dof[on, b], d + r] = x[on, a]
+        self._near_null = B
         return B
 
     def _support_shift(self, K: sparse.csc_matrix) -> np.ndarray:
