@@ -242,8 +242,9 @@ class _Stop(Exception):
     pass
 
 
-def _interrupted_then_resumed(text: str, tmp_path: Path, stop_at: int) -> tuple[Path, Path]:
-    """Reference run and a run stopped in-process after ``stop_at`` steps, then resumed by the CLI."""
+def _interrupted_then_resumed(text: str, tmp_path: Path, stop_at: int, inspect=None) -> tuple[Path, Path]:
+    """Reference run and a run stopped in-process after ``stop_at`` steps, then resumed by the CLI
+    (``inspect(run_dir)`` is called between the two)."""
     from pdssb.coupled import CoupledSimulation
     from pdssb.simulation import Simulation
 
@@ -264,6 +265,8 @@ def _interrupted_then_resumed(text: str, tmp_path: Path, stop_at: int) -> tuple[
         sim.run(run, on_step=stop, extra_manifest=dict(arch="cpu", precision="f64", scene_file=str(scene)),
                 source_text=text)
     assert _rows(run / "timeseries.csv") < _rows(ref / "timeseries.csv")
+    if inspect is not None:
+        inspect(run)
     res = _cli(["run", "--resume", str(run), "--arch", "cpu", "--quiet"])
     assert res.exit_code == 0, res.output
     return ref, run
@@ -284,9 +287,19 @@ def test_dynamic_resume_is_bitwise(tmp_path):
 def test_direct_solver_coupled_resume_is_bitwise(tmp_path, preconditioner):
     """solver.method = "direct": the matrices the preconditioners were built from are checkpointed with
     the state, and both preconditioners (SuperLU, AMG) are rebuilt from them deterministically, so the
-    resumed run takes the same conjugate-gradient iterates, bit for bit."""
+    resumed run takes the same conjugate-gradient iterates, bit for bit. With the LU the checkpoint is
+    taken with bonds broken since the last factorisation, so the low-rank update of the factors
+    (linalg.LowRankUpdate) is rebuilt from its checkpointed terms too."""
     text = COUPLED.replace("tolerance = 1e-4", f'tolerance = 1e-4\nmethod = "direct"\npreconditioner = "{preconditioner}"')
-    ref, run = _interrupted_then_resumed(text, tmp_path, stop_at=20)  # checkpoint at 18, mid-cracking
+
+    def inspect(run):
+        _, arrays = read_checkpoint(run)
+        if preconditioner == "lu":
+            assert arrays["direct.lr.coef"].size > 0  # terms pending at the checkpoint
+        else:
+            assert "direct.lr.coef" not in arrays
+
+    ref, run = _interrupted_then_resumed(text, tmp_path, stop_at=20, inspect=inspect)  # checkpoint at 18
     _assert_same_run(ref, run, STATE_KEYS + COUPLED_KEYS)
     assert json.loads((ref / "summary.json").read_text())["bonds_broken"] > 0
 

@@ -39,11 +39,25 @@ from scipy import sparse
 
 from scipy.sparse.csgraph import connected_components
 
-from ..linalg import Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
+from ..linalg import LowRankUpdate, Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
 from .pmb import ID_MASK
 
 #: diagonal shift of the supported unknowns, relative to the mean diagonal of K (round-off guard)
 SHIFT_FLOOR = 1e-9
+#: with the sparse LU: bonds broken (and shifts added) since the factorisation that are folded into
+#: the solves exactly (linalg.LowRankUpdate) before K is factorised afresh. A factorisation costs
+#: about as much as 40 solves at 5 000 unknowns; the Woodbury correction O(n·b) per solve.
+LOW_RANK_MAX = 256
+
+
+class _Operator:
+    """``A @ x`` from a function (what linalg.pcg needs of A)."""
+
+    def __init__(self, apply):
+        self.apply = apply
+
+    def __matmul__(self, x):
+        return self.apply(x)
 
 
 class DirectSolver:
@@ -62,26 +76,32 @@ class DirectSolver:
         self.n = (st.offsets / st.length[:, None]).astype(np.float64)  # unit vectors
         self.kconst = (st.beta * model.volume / (st.length * model.lattice.dx)).astype(np.float64)
         self.d = model.dim
-        self.K = None
+        self._K = None
         self.Kb = None
         self.Kf = None
         self.factor = None
+        self.lowrank = None  # LowRankUpdate on the LU factor (preconditioner "lu")
         self._near_null = None
+        self._scale = None  # mean diagonal of K at the last full assembly (the shifts' unit)
+        self._shift = None  # the diagonal shift now in K
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
     def reset(self) -> None:
         """Forget K and its factorisation; the next solve assembles and factorises afresh."""
-        self.K = None
+        self._K = None
         self.Kb = None
         self.factor = None
+        self.lowrank = None
         self.Kf = None
 
     def state(self, prefix: str) -> dict[str, np.ndarray]:
         """The bond stiffness and the matrix the preconditioner was built from: with them a resumed run
         is bitwise the same (K's incremental updates sum in a different order than a fresh assembly)."""
-        if self.K is None:
+        if self.Kb is None:
             return {}
         return {**sparse_state(self.Kb, prefix + "Kb."), **sparse_state(self.Kf, prefix + "Kf."),
+                **(self.lowrank.state(prefix + "lr.") if self.lowrank is not None else {}),
+                prefix + "scale": np.array([self._scale]),
                 prefix + "mat": self._mat, prefix + "bits": self._bits, prefix + "fix": self._fix}
 
     def load(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
@@ -91,12 +111,16 @@ class DirectSolver:
             return
         mat, bits, fix = (arrays[prefix + n] for n in ("mat", "bits", "fix"))
         self.assemble_bonds(mat, bits, fix)  # dof map, g, cpair for later incremental updates
+        self._scale = float(arrays[prefix + "scale"][0]) if prefix + "scale" in arrays else None
         self._set_bonds(Kb)
         self._mat, self._bits, self._fix = mat, bits, fix
         if Kf is not None:
             self.Kf = Kf
             self.factor = self._precondition(Kf)
             self.factor_shape = Kf.shape
+            self.lowrank = self._lowrank_on(self.factor)
+            if self.lowrank is not None:
+                self.lowrank.load(arrays, prefix + "lr.")
 
     # ------------------------------------------------------------ assembly
     def _dofs(self, mat: np.ndarray, fixmask: np.ndarray) -> np.ndarray:
@@ -110,12 +134,17 @@ class DirectSolver:
         dof[free] = np.arange(int(free.sum()))
         return dof
 
-    def _entries(self, ids, g, dof, p, q, k, sign, rows, cols, vals) -> None:
-        """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign``, as COO triplets."""
+    def _bond_stiffness(self, ids, g, p, q, k) -> np.ndarray:
+        """k_b of bonds (p, k→q): their block of K is k_b (n nᵀ) ⊗ [[1, −1], [−1, 1]]."""
         n = self.n[k]
         gb = 2.0 / (1.0 / g[p] + 1.0 / g[q])
         G = 1.0 / np.sqrt(((n * n)[None, :] / (gb * gb)).sum(axis=1))
-        kb = sign * self.cpair[ids[p], ids[q]] * self.kconst[k] * G
+        return self.cpair[ids[p], ids[q]] * self.kconst[k] * G
+
+    def _entries(self, ids, g, dof, p, q, k, sign, rows, cols, vals) -> None:
+        """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign``, as COO triplets."""
+        n = self.n[k]
+        kb = sign * self._bond_stiffness(ids, g, p, q, k)
         for a in range(self.d):
             for b in range(self.d):
                 w = kb * (n[a] * n[b])
@@ -136,12 +165,29 @@ class DirectSolver:
 
     def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
         """K of every intact bond, plus the diagonal shift of the unsupported unknowns (module docstring)."""
-        self._set_bonds(self.assemble_bonds(mat, bits, fixmask))
+        Kb = self.assemble_bonds(mat, bits, fixmask)
+        self._scale = None  # the shifts' unit: this assembly's mean diagonal
+        self._set_bonds(Kb)
         return self.K
 
     def _set_bonds(self, Kb: sparse.csc_matrix) -> None:
+        if self._scale is None:
+            diag = Kb.diagonal()
+            self._scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
         self.Kb = Kb
-        self.K = Kb + sparse.diags(self._support_shift(Kb), format="csc")
+        self._shift = self._support_shift(Kb)
+        self._K = None  # K = Kb + diag(shift), built when a factorisation needs it (relax uses Kb, shift)
+
+    @property
+    def K(self) -> sparse.csc_matrix | None:
+        """The stiffness with its support shift, Kb + diag(shift)."""
+        if self._K is None and self.Kb is not None:
+            self._K = (self.Kb + sparse.diags(self._shift, format="csc")).tocsc()
+        return self._K
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
+        """K x without forming K."""
+        return self.Kb @ x + self._shift * x
 
     def assemble_bonds(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
         """K of every intact bond (no shift); also sets the unknowns' numbering ``dof``."""
@@ -184,10 +230,12 @@ class DirectSolver:
         return B
 
     def _support_shift(self, K: sparse.csc_matrix) -> np.ndarray:
-        """Per-unknown diagonal shift: ``shift`` × mean diag on fragments and mechanisms, else SHIFT_FLOOR."""
+        """Per-unknown diagonal shift: ``shift`` × the mean diagonal of K at its last full assembly on
+        fragments and mechanisms, else SHIFT_FLOOR × it (fixed between assemblies, so a shift changes
+        only where an unknown loses its support: a rank-1 change, linalg.LowRankUpdate)."""
         ndof = K.shape[0]
         diag = K.diagonal()
-        scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
+        scale = self._scale
         out = np.full(ndof, SHIFT_FLOOR * scale)
         if ndof == 0:
             return out
@@ -206,11 +254,19 @@ class DirectSolver:
         full = (dof >= 0).all(axis=1)
         if full.any():
             idx = dof[full]
-            blk = np.empty((idx.shape[0], d, d))
-            for a in range(d):
-                for b in range(d):
-                    blk[:, a, b] = np.asarray(K[idx[:, a], idx[:, b]]).ravel()
-            low = np.linalg.eigvalsh(blk)[:, 0] < self.shift * scale
+            dg = [diag[idx[:, a]] for a in range(d)]
+            off = {(a, b): np.asarray(K[idx[:, a], idx[:, b]]).ravel() for a in range(d) for b in range(a + 1, d)}
+            if d == 2:  # smallest eigenvalue of [[p, r], [r, q]] in closed form
+                p_, q_, r_ = dg[0], dg[1], off[(0, 1)]
+                lam = 0.5 * (p_ + q_) - np.sqrt(0.25 * (p_ - q_) ** 2 + r_ * r_)
+            else:
+                blk = np.empty((idx.shape[0], d, d))
+                for a in range(d):
+                    blk[:, a, a] = dg[a]
+                for (a, b), v in off.items():
+                    blk[:, a, b] = blk[:, b, a] = v
+                lam = np.linalg.eigvalsh(blk)[:, 0]
+            low = lam < self.shift * scale
             weak[idx[low].ravel()] = True
         out[weak] = self.shift * scale
         self.stats["shifted_unknowns"] = int(weak.sum())
@@ -218,18 +274,24 @@ class DirectSolver:
 
     def _refresh(self) -> None:
         """Bring K up to date: a full assembly when materials or constraints changed, otherwise only
-        the blocks of the bonds whose bits changed since the last call (broken: subtracted)."""
+        the blocks of the bonds whose bits changed since the last call (broken: subtracted). With the
+        sparse LU the changes are folded into the solves as rank-1 terms (linalg.LowRankUpdate) until
+        LOW_RANK_MAX of them have gathered; then, and after a full assembly, K is factorised afresh."""
         m = self.m
         mat = m.mat.to_numpy()
         bits = m.bits.to_numpy()
         fix = m.fixmask.to_numpy()
-        if self.K is None or not (np.array_equal(mat, self._mat) and np.array_equal(fix, self._fix)):
+        terms = None
+        if self.Kb is None or not (np.array_equal(mat, self._mat) and np.array_equal(fix, self._fix)):
             self.assemble(mat, bits, fix)
+            if self.lowrank is not None:
+                self.factor = None  # K changed by more than a few bonds: factorise it afresh
         elif not np.array_equal(bits, self._bits):
             ids = (mat & ID_MASK).astype(np.int64)
             changed = bits ^ self._bits
             P = np.nonzero(changed.any(axis=1) & (ids != 0))[0]
             rows, cols, vals = [], [], []
+            terms = []
             for k in self.half:
                 Q = P + self.lin[k]
                 flip = ((changed[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
@@ -237,19 +299,49 @@ class DirectSolver:
                 for sign, sel in ((-1.0, flip & ~now), (1.0, flip & now)):
                     if sel.any():
                         self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, sign, rows, cols, vals)
+                        terms.append((P[sel], Q[sel], k, sign))
+            shift_before = self._shift
             self._set_bonds(self.Kb + self._matrix(rows, cols, vals, self.Kb.shape[0]))
+            if self.lowrank is not None and self.factor is not None and self.factor_shape == self.Kb.shape:
+                if not self._fold(terms, ids, shift_before):
+                    self.factor = None
         else:
             return
         self._mat, self._bits, self._fix = mat, bits, fix
-        if self.factor is None or self.factor_shape != self.K.shape:
+        if self.factor is None or self.factor_shape != self.Kb.shape:
             self._factorise()
+
+    def _fold(self, terms, ids, shift_before) -> bool:
+        """Add the changed bonds and shifts to the LU's low-rank update; False when it is full."""
+        lr, dof, d = self.lowrank, self.dof, self.d
+        if lr.rank + sum(len(p) for p, _, _, _ in terms) > LOW_RANK_MAX:
+            return False
+        # shifts first: every intermediate matrix is then the final one plus stiffness still to be
+        # removed, positive definite whenever the final one is, so no Schur complement vanishes
+        for u in np.nonzero(self._shift != shift_before)[0]:
+            if not lr.add(np.array([u]), np.ones(1), float(self._shift[u] - shift_before[u])):
+                return False
+        for p, q, k, sign in terms:
+            n = self.n[k]
+            kb = sign * self._bond_stiffness(ids, self.g, p, q, k)
+            for j in range(len(p)):  # v = (e_p − e_q) ⊗ n on the free unknowns
+                idx = np.concatenate([dof[p[j]], dof[q[j]]])
+                val = np.concatenate([n, -n])
+                keep = idx >= 0
+                if keep.any() and not lr.add(idx[keep], val[keep], float(kb[j])):
+                    return False
+        return lr.usable()
 
     def _precondition(self, A):
         kind = preconditioner_kind(self.preconditioner, A.shape[0])
         return Preconditioner(A, kind, self.near_null() if kind == "amg" else None)
 
+    def _lowrank_on(self, factor):
+        return LowRankUpdate(factor, factor.n, LOW_RANK_MAX) if factor.kind == "lu" else None
+
     def _factorise(self) -> None:
         self.factor = self._precondition(self.K)
+        self.lowrank = self._lowrank_on(self.factor)
         self.Kf = self.K
         self.factor_shape = self.K.shape
         self.stats["factorisations"] += 1
@@ -280,7 +372,8 @@ class DirectSolver:
                 return RelaxResult(it, res, True)
             if it == max_outer:
                 break
-            du, cg_it = pcg(self.K, self.factor.solve, rhs, rtol=1e-3, maxiter=10 * self.refactor_after)
+            solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
+            du, cg_it = pcg(_Operator(self._apply), solve, rhs, rtol=1e-3, maxiter=10 * self.refactor_after)
             self.stats["cg_iterations"] += cg_it
             self.stats["outer_iterations"] += 1
             big = float(np.abs(du).max(initial=0.0))
