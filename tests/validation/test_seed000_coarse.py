@@ -5,7 +5,8 @@ cores): the same command regenerates the comparison table, results.json and ever
 docs/validation.md at the paper's comparison time t = 12 s. This is a regression test of the
 reproduction, not a closed-form check: up to 12 s the coarse run is the full run, so its 12-s
 figures must be the ones docs/validation.md reports for the full runs (measured with
-`pdssb validate seed000 --jobs 2`, commit 388a229).
+`pdssb validate seed000 --jobs 2`, commit 388a229 at tolerance 1e-4, and again with commit aafee6c at
+the scenes' 1e-6: the same 12-s figures).
 """
 
 import json
