@@ -57,19 +57,10 @@ def test_detached_fragment_is_shifted_and_the_body_is_not(when):
     converges (the fragment sits at rest: no load reaches it). "after assembly": the cut is made after a
     first solve, so K is updated incrementally; the connectivity test must see the cut there too
     (csgraph counts stored zeros as edges; SciPy's sparse sum drops the cancelled entries)."""
-    from pdssb.lattice.grid import Lattice
-    from pdssb.lattice.stencil import Stencil
-    from pdssb.mechanics.bond_table import MaterialSpec, build_bond_table
-    from pdssb.mechanics.model import MechanicsModel
-    from pdssb.mechanics.pmb import site_volume
+    from .bars import elastic_bar
 
-    dx = h = 1e-6
-    st = Stencil(2, 3.0)
-    lat = Lattice((40, 12), dx, halo=st.reach)
-    vol = site_volume(dx, 2, h)
-    table = build_bond_table([MaterialSpec("se", "electrolyte", 100e9, 0.25, 1000.0, 1.0, "error")], {}, "strain",
-                             st, dx, vol, h)
-    model = MechanicsModel(lat, st, np.ones(lat.n_sites, np.int32), table, "strain", h, "f64")
+    dx = 1e-6
+    lat, st, model = elastic_bar((40, 12), dx)
     x = lat.positions()
     fix = np.zeros(lat.n_sites, np.int32)
     left = x[:, 0] < 3 * dx

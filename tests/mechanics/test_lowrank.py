@@ -82,33 +82,20 @@ def test_direct_solver_folds_broken_bonds_into_exact_solves():
     """After a first equilibrium, a few bonds of a clamped, sheared bar are broken: K changes by one
     rank-1 term per bond, folded into the LU solves (no new factorisation, no CG iteration), and the
     corrected solve equals a fresh sparse solve with the new K (Woodbury identity, to 1e-9)."""
-    from pdssb.lattice.grid import Lattice
-    from pdssb.lattice.stencil import Stencil
-    from pdssb.mechanics.bond_table import MaterialSpec, build_bond_table
-    from pdssb.mechanics.model import MechanicsModel
-    from pdssb.mechanics.pmb import site_volume
+    from .bars import elastic_bar
 
-    dx = h = 1e-6
-    st = Stencil(2, 3.0)
-    lat = Lattice((30, 10), dx, halo=st.reach)
-    vol = site_volume(dx, 2, h)
-    table = build_bond_table([MaterialSpec("se", "electrolyte", 100e9, 0.25, 1000.0, 1.0, "error")], {}, "strain",
-                             st, dx, vol, h)
-
-    def bar():
-        model = MechanicsModel(lat, st, np.ones(lat.n_sites, np.int32), table, "strain", h, "f64")
-        x = lat.positions()
-        fix = np.zeros(lat.n_sites, np.int32)
-        left, right = x[:, 0] < 3 * dx, x[:, 0] > 26 * dx
-        fix[left | right] = 3
-        u_bc = np.zeros((lat.n_sites, 2))
-        u_bc[right, 1] = 1e-3 * dx
-        model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-        model.use_direct_solver("lu")
-        assert model.relax(1e-10, 200_000).converged
-        return model, model.bits.to_numpy()
-
-    model, bits = bar()
+    dx = 1e-6
+    lat, st, model = elastic_bar((30, 10), dx)
+    x = lat.positions()
+    fix = np.zeros(lat.n_sites, np.int32)
+    left, right = x[:, 0] < 3 * dx, x[:, 0] > 26 * dx
+    fix[left | right] = 3
+    u_bc = np.zeros((lat.n_sites, 2))
+    u_bc[right, 1] = 1e-3 * dx
+    model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+    model.use_direct_solver("lu")
+    assert model.relax(1e-10, 200_000).converged
+    bits = model.bits.to_numpy()
     d = model.direct
     f0, cg0 = d.stats["factorisations"], d.stats["cg_iterations"]
     # break 6 bonds of one site in the middle of the bar (both directions, as break_bonds does)
