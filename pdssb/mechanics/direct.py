@@ -11,22 +11,28 @@ K δu = F is solved by conjugate gradients preconditioned with the matrix as it 
 preconditioner was last built (``solver.preconditioner``, linalg.Preconditioner): a sparse LU
 (SuperLU) for small systems, smoothed-aggregation algebraic multigrid (pyamg, with the rigid-body
 modes as near-null space) for large ones, since the LU's fill grows as n^1.5 and AMG's cost as n.
-Breaking b bonds changes K by a matrix of rank ≤ b, so CG with the old LU converges in at most
-b + 1 iterations, and with the old AMG in about as many as AMG needs plus that; the preconditioner is
-rebuilt when CG needs more than ``refactor_after`` iterations. This is what makes the breaking
-cascade cheap: a few bonds break, a few CG iterations re-establish equilibrium, where ADR needs
-thousands of sweeps over the whole body.
+Breaking b bonds changes K by a matrix of rank ≤ b (one rank-1 term per bond). With the LU these
+terms are folded into the solves exactly (Sherman–Morrison–Woodbury, linalg.LowRankUpdate) until
+LOW_RANK_MAX have gathered, then K is factorised afresh: CG then returns at once. With AMG, CG
+converges in about as many iterations as AMG needs plus b; the preconditioner is rebuilt when CG
+needs more than ``refactor_after`` iterations. This is what makes the breaking cascade cheap: a few
+bonds break, one or two exact solves re-establish equilibrium, where ADR needs thousands of sweeps
+over the whole body.
 
 Unsupported modes. A detached fragment (a connected part of the intact-bond graph with no
 prescribed displacement) has rigid-body modes, and a site left with collinear bonds is a
 mechanism; K is singular there. Those unknowns, and only those, get a diagonal shift of ``shift``
-(1e-3) × the mean diagonal: the fragments are found as connected components of K whose rigid-body
+(1e-3) × the mean diagonal (of K at its last full assembly, so that the shifts change only where an
+unknown loses its support): the fragments are found as connected components of K whose rigid-body
 modes have a vanishing Rayleigh quotient, the mechanisms as sites whose own d×d block of K has a
 smallest eigenvalue below 1e-3 of the mean diagonal. Everything else gets only 1e-9 of it, so the
 Newton steps model the body's softest elastic modes exactly at every lattice size. (A shift of
 1e-3 on every unknown, as this module had before, falls above the lowest elastic mode,
 ≈ (π/n)² × the mean diagonal, once the side n exceeds ~100 sites: Newton then needed 4, 7 and 12
-steps at 40², 80², 160² sites.) No Newton step moves a site by more than 5 % of Δx.
+steps at 40², 80², 160² sites.) No Newton step moves a site by more than 5 % of Δx. Known limit: a soft mode that neither test finds (a cluster of
+sites hinged on one site) makes the reference tangent predict moves of many Δx; the clipped Newton
+steps then fall into a two-cycle and model.relax hands over to ADR (docs/validation.md, "Solver
+tolerance": thousands of ADR iterations per such relaxation at tolerances ≤ 1e-6).
 
 K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
 Everything is deterministic, so reruns agree bit for bit.
