@@ -105,8 +105,8 @@ class LowRankUpdate:
         self.lu = lu  # anything with .solve(r) -> K_f⁻¹ r
         self.n = n
         self.capacity = capacity
-        self.Z = np.empty((n, capacity), order="F")
-        self.Sinv = np.empty((capacity, capacity))  # S⁻¹, grown by bordering (O(b²) per term)
+        self.Z = np.empty((n, min(capacity, 16)), order="F")  # grown by doubling, up to ``capacity``
+        self.Sinv = np.empty((self.Z.shape[1],) * 2)  # S⁻¹, grown by bordering (O(b²) per term)
         self.idx = np.zeros(0, dtype=np.int64)  # the terms' nonzeros, concatenated
         self.val = np.zeros(0)
         self.owner = np.zeros(0, dtype=np.int64)  # which term each nonzero belongs to
@@ -140,6 +140,12 @@ class LowRankUpdate:
         if not np.isfinite(gamma) or abs(gamma) <= 1e-12 * (abs(s) + abs(cw)):
             self.singular = True
             return False
+        if b == self.Z.shape[1]:
+            m = min(2 * b, self.capacity)
+            self.Z = np.asfortranarray(np.concatenate([self.Z, np.empty((self.n, m - b))], axis=1))
+            Si = np.empty((m, m))
+            Si[:b, :b] = self.Sinv[:b, :b]
+            self.Sinv = Si
         Si = self.Sinv
         Si[:b, :b] += np.outer(w, w) / gamma
         Si[:b, b] = -w / gamma
@@ -152,10 +158,6 @@ class LowRankUpdate:
         self.lens.append(len(val))
         self.coef.append(float(coef))
         return True
-
-    def usable(self) -> bool:
-        """Whether the corrected solve is well defined (no term made the matrix singular)."""
-        return not self.singular
 
     def solve(self, r: np.ndarray) -> np.ndarray:
         y = self.lu.solve(r)

@@ -169,12 +169,11 @@ class DirectSolver:
         K.sum_duplicates()
         return K
 
-    def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
+    def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> None:
         """K of every intact bond, plus the diagonal shift of the unsupported unknowns (module docstring)."""
         Kb = self.assemble_bonds(mat, bits, fixmask)
         self._scale = None  # the shifts' unit: this assembly's mean diagonal
         self._set_bonds(Kb)
-        return self.K
 
     def _set_bonds(self, Kb: sparse.csc_matrix) -> None:
         if self._scale is None:
@@ -287,7 +286,6 @@ class DirectSolver:
         mat = m.mat.to_numpy()
         bits = m.bits.to_numpy()
         fix = m.fixmask.to_numpy()
-        terms = None
         if self.Kb is None or not (np.array_equal(mat, self._mat) and np.array_equal(fix, self._fix)):
             self.assemble(mat, bits, fix)
             if self.lowrank is not None:
@@ -336,7 +334,7 @@ class DirectSolver:
                 keep = idx >= 0
                 if keep.any() and not lr.add(idx[keep], val[keep], float(kb[j])):
                     return False
-        return lr.usable()
+        return True
 
     def _precondition(self, A):
         kind = preconditioner_kind(self.preconditioner, A.shape[0])
