@@ -29,10 +29,22 @@ smallest eigenvalue below 1e-3 of the mean diagonal. Everything else gets only 1
 Newton steps model the body's softest elastic modes exactly at every lattice size. (A shift of
 1e-3 on every unknown, as this module had before, falls above the lowest elastic mode,
 ≈ (π/n)² × the mean diagonal, once the side n exceeds ~100 sites: Newton then needed 4, 7 and 12
-steps at 40², 80², 160² sites.) No Newton step moves a site by more than 5 % of Δx. Known limit: a soft mode that neither test finds (a cluster of
-sites hinged on one site) makes the reference tangent predict moves of many Δx; the clipped Newton
-steps then fall into a two-cycle and model.relax hands over to ADR (docs/validation.md, "Solver
-tolerance": thousands of ADR iterations per such relaxation at tolerances ≤ 1e-6).
+steps at 40², 80², 160² sites.) No reference Newton step moves a site by more than 5 % of Δx
+(a current-tangent step, below: TANGENT_MAX_STEP, 50 %).
+
+Large rotations: the current tangent. K is the tangent at the reference state. Where a cluster of
+sites has turned about a hinge (a site it still hangs on once the bonds around it broke), or the
+eigenstrains are large, its steps stop contracting the residual: they leave more than CONTRACTION
+of it, make it grow, or must be clipped. The relaxation then goes on with Newton steps on the
+current tangent K_t (current_tangent: each bond's stiffness along its present direction plus the
+geometric stiffness of its tension across it), solved by CG preconditioned with K's factorisation
+(K_t − K is small on most bonds: one to three iterations); a step that made the residual grow is
+taken back first. These steps converge quadratically where the reference ones fell into a two-cycle
+and handed over to ADR (25 to 2 875 ADR iterations per relaxation in the seed-000 semi-ellipsoid at
+tolerance 1e-6; docs/validation.md, "Solver tolerance"). Every relaxation starts with the reference
+K again: starting the next one with K_t as well was tried, and at tolerance 1e-6 it left the
+converged break sequence that every run at 1e-8 follows. ADR remains the last resort when neither
+converges in ``max_outer`` steps.
 
 K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
 Everything is deterministic, so reruns agree bit for bit.
@@ -54,6 +66,13 @@ SHIFT_FLOOR = 1e-9
 #: the solves exactly (linalg.LowRankUpdate) before K is factorised afresh. A factorisation costs
 #: about as much as 40 solves at 5 000 unknowns; the Woodbury correction O(n·b) per solve.
 LOW_RANK_MAX = 256
+#: a reference-K Newton step that leaves more than this fraction of the residual hands over to the
+#: current tangent for the rest of the relaxation (normal steps leave O(strain), ≈ 1e-3–1e-2)
+CONTRACTION = 0.1
+#: largest displacement update of a current-tangent step, in Δx
+TANGENT_MAX_STEP = 0.5
+#: CG iterations on K_t δu = F with the reference preconditioner before K_t is factorised itself
+TANGENT_CG_MAX = 30
 
 
 class _Operator:
@@ -90,6 +109,8 @@ class DirectSolver:
         self._near_null = None
         self._scale = None  # mean diagonal of K at the last full assembly (the shifts' unit)
         self._shift = None  # the diagonal shift now in K
+        self._version = 0  # bumped whenever the intact bonds or the numbering change (tangent pattern)
+        self._tp = None
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
     def reset(self) -> None:
@@ -117,6 +138,7 @@ class DirectSolver:
             return
         mat, bits, fix = (arrays[prefix + n] for n in ("mat", "bits", "fix"))
         self.assemble_bonds(mat, bits, fix)  # dof map, g, cpair for later incremental updates
+        self._version += 1
         self._scale = float(arrays[prefix + "scale"][0]) if prefix + "scale" in arrays else None
         self._set_bonds(Kb)
         self._mat, self._bits, self._fix = mat, bits, fix
@@ -151,15 +173,19 @@ class DirectSolver:
         """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign``, as COO triplets."""
         n = self.n[k]
         kb = sign * self._bond_stiffness(ids, g, p, q, k)
+        self._blocks(dof, p, q, lambda a, b: kb * (n[a] * n[b]), rows, cols, vals)
+
+    def _blocks(self, dof, p, q, w, rows, cols, vals) -> None:
+        """Append [[W, −W], [−W, W]] for bonds (p, q) as COO triplets; ``w(a, b)``: W_ab of every bond."""
         for a in range(self.d):
             for b in range(self.d):
-                w = kb * (n[a] * n[b])
+                wab = w(a, b)
                 for (r, c, sg) in ((p, p, 1.0), (q, q, 1.0), (p, q, -1.0), (q, p, -1.0)):
                     ra, cb = dof[r, a], dof[c, b]
                     keep = (ra >= 0) & (cb >= 0)
                     rows.append(ra[keep])
                     cols.append(cb[keep])
-                    vals.append(sg * w[keep])
+                    vals.append(sg * wab[keep])
 
     def _matrix(self, rows, cols, vals, ndof) -> sparse.csc_matrix:
         if not rows:
@@ -172,6 +198,7 @@ class DirectSolver:
     def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> None:
         """K of every intact bond, plus the diagonal shift of the unsupported unknowns (module docstring)."""
         Kb = self.assemble_bonds(mat, bits, fixmask)
+        self._version += 1  # a new numbering or new materials: the tangent's pattern is rebuilt
         self._scale = None  # the shifts' unit: this assembly's mean diagonal
         self._set_bonds(Kb)
 
@@ -209,6 +236,106 @@ class DirectSolver:
             ok = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
             self._entries(ids, g, dof, P[ok], Q[ok], k, 1.0, rows, cols, vals)
         return self._matrix(rows, cols, vals, ndof)
+
+    def _tangent_pattern(self):
+        """Every stencil pair of solid sites (p, q, offset k, ξ, |ξ|, k₀ = c β G V) and the CSC pattern of
+        K_t's COO entries, built once per numbering of the unknowns (``self._version``; it depends on the
+        materials and constraints only, so a resumed run builds the same): a tangent is then one pass of
+        NumPy arithmetic (pairs without an intact bond weighted 0) and one ``reduceat``."""
+        if self._tp is not None and self._tp[0] == self._version:
+            return self._tp[1]
+        m = self.m
+        ids = (self._mat & ID_MASK).astype(np.int64)
+        dof, d = self.dof, self.d
+        st, dx = m.stencil, m.lattice.dx
+        P = np.nonzero(ids)[0]
+        ps, qs, ks = [], [], []
+        for k in self.half:
+            Q = P + self.lin[k]
+            ok = ids[Q] != 0
+            ps.append(P[ok])
+            qs.append(Q[ok])
+            ks.append(np.full(int(ok.sum()), k, dtype=np.int64))
+        p, q, k = np.concatenate(ps), np.concatenate(qs), np.concatenate(ks)
+        xlen = st.length[k] * dx
+        k0 = np.concatenate([self._bond_stiffness(ids, self.g, pp, qq, kk) for pp, qq, kk in
+                             zip(ps, qs, self.half)]) * xlen if len(p) else np.zeros(0)
+        rows, cols, src, sgn = [], [], [], []
+        bond = np.arange(len(p))
+        for a in range(d):
+            for b in range(d):
+                for (r, c, sg) in ((p, p, 1.0), (q, q, 1.0), (p, q, -1.0), (q, p, -1.0)):
+                    ra, cb = dof[r, a], dof[c, b]
+                    keep = (ra >= 0) & (cb >= 0)
+                    rows.append(ra[keep])
+                    cols.append(cb[keep])
+                    src.append(bond[keep] * d * d + a * d + b)  # index into W.ravel()
+                    sgn.append(np.full(int(keep.sum()), sg))
+        rows, cols, src, sgn = (np.concatenate(x) for x in (rows, cols, src, sgn))
+        order = np.lexsort((rows, cols))  # CSC: by column, then row
+        rows, cols = rows[order], cols[order]
+        new = np.ones(len(rows), dtype=bool)
+        new[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        starts = np.nonzero(new)[0]
+        n = self.Kb.shape[0]
+        indptr = np.searchsorted(cols[starts], np.arange(n + 1))
+        pat = dict(p=p, q=q, word=k >> 5, bit=(k & 31).astype(np.uint32), xi=st.offsets[k] * dx, xlen=xlen,
+                   k0=k0, src=src[order], sgn=sgn[order],
+                   starts=starts, indices=rows[starts], indptr=indptr)
+        self._tp = (self._version, pat)
+        return pat
+
+    def current_tangent(self) -> sparse.csc_matrix:
+        """The tangent of the net force at the current u (support shift included), with the geometric
+        stiffness of bonds in tension only.
+
+        A bond's force on its first site is f = k₀ s ŷ, with y = ξ + u_j − u_i, L = |ξ|(1 + ε*_ij) the
+        stress-free length, s = |y|/L − 1 and k₀ = c_ij β G_ij V (pmb.py). Its derivative is
+
+            ∂f/∂y = k₀ [ŷŷᵀ/L + (s/|y|)(I − ŷŷᵀ)]
+
+        (the material stiffness along the bond plus the geometric stiffness of its tension across it);
+        at u = 0 and ε* = 0 it is the reference K's k₀/|ξ| n nᵀ. It follows a cluster that has turned
+        about a hinge, which the reference K cannot (module docstring). A compressed bond (s < 0, the
+        confined Li) has a negative geometric stiffness: the exact tangent is then indefinite where a
+        site rests on compressed bonds alone, Newton's step is no longer a descent direction of the
+        energy and may run to an unstable equilibrium. Its across term is therefore left out (max(s, 0)):
+        the matrix stays positive (semi)definite, exact wherever no bond is compressed, and off by
+        O(|s|) (≈ 1e-2) where one is, so the steps still contract the residual by about that much.
+        """
+        m = self.m
+        pat = self._tangent_pattern()
+        p, q = pat["p"], pat["q"]
+        u = m.u.to_numpy().astype(np.float64)
+        eps = m.eps.to_numpy().astype(np.float64)
+        y = pat["xi"] + (u[q] - u[p])
+        ly = np.sqrt((y * y).sum(axis=1))
+        yh = y / ly[:, None]
+        L = pat["xlen"] * (1.0 + 0.5 * (eps[p] + eps[q]))
+        k0 = pat["k0"] * ((self._bits[p, pat["word"]] >> pat["bit"]) & 1)  # 0 once broken
+        along = k0 / L
+        across = k0 * np.maximum(ly / L - 1.0, 0.0) / ly
+        W = (along - across)[:, None, None] * yh[:, :, None] * yh[:, None, :] \
+            + across[:, None, None] * np.eye(self.d)[None]
+        vals = W.ravel()[pat["src"]] * pat["sgn"]
+        data = np.add.reduceat(vals, pat["starts"]) if len(vals) else vals
+        n = self.Kb.shape[0]
+        Kt = sparse.csc_matrix((data, pat["indices"], pat["indptr"]), shape=(n, n))
+        return (Kt + sparse.diags(self._shift, format="csc")).tocsc()
+
+    def _tangent_step(self, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+        """Solve K_t δu = F with the current tangent: CG preconditioned by the reference K's
+        factorisation (K_t − K differs by O(strain) on most bonds, so few iterations), else with a
+        factorisation of K_t itself."""
+        Kt = self.current_tangent()
+        solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
+        du, it = pcg(Kt, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
+        if float(np.linalg.norm(rhs - Kt @ du)) > 1e-3 * float(np.linalg.norm(rhs)):
+            exact = self._precondition(Kt)
+            self.stats["tangent_factorisations"] = self.stats.get("tangent_factorisations", 0) + 1
+            du, it2 = pcg(Kt, exact.solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
+            it += it2
+        return du, it
 
     # ------------------------------------------------------------ unsupported modes
     def near_null(self) -> np.ndarray:
@@ -360,7 +487,8 @@ class DirectSolver:
         self._refresh()
         dof = self.dof
         free = dof >= 0
-        res = float("inf")
+        res = prev = float("inf")
+        tangent = clipped = False
         for it in range(max_outer + 1):
             m.compute_forces()
             F = m.force.to_numpy().astype(np.float64)
@@ -376,17 +504,33 @@ class DirectSolver:
                 return RelaxResult(it, res, True)
             if it == max_outer:
                 break
-            solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
-            du, cg_it = pcg(_Operator(self._apply), solve, rhs, rtol=1e-3, maxiter=10 * self.refactor_after)
+            # the reference K's steps contract the residual by O(strain) each; when one did not
+            # (less than CONTRACTION), or had to be clipped, the rest of this relaxation uses the
+            # current tangent (a cluster has turned about a hinge, or eigenstrains are large)
+            if not tangent and (clipped or res > CONTRACTION * prev):
+                tangent = True
+                if res > prev:  # the reference step made it worse: take it back, go on from before it
+                    m.u.from_numpy(u_last)
+                    continue
+            prev = res
+            if tangent:
+                du, cg_it = self._tangent_step(rhs)
+                self.stats["tangent_steps"] = self.stats.get("tangent_steps", 0) + 1
+                limit = TANGENT_MAX_STEP * self.m.lattice.dx
+            else:
+                solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
+                du, cg_it = pcg(_Operator(self._apply), solve, rhs, rtol=1e-3, maxiter=10 * self.refactor_after)
+                limit = self.max_step
             self.stats["cg_iterations"] += cg_it
             self.stats["outer_iterations"] += 1
             big = float(np.abs(du).max(initial=0.0))
-            if big > self.max_step:  # a near-mechanism (a site left with collinear bonds): damp the step
-                du *= self.max_step / big
-            u = m.u.to_numpy()
+            clipped = big > limit
+            if clipped:  # a near-mechanism (a site left with collinear bonds): damp the step
+                du *= limit / big
+            u = u_last = m.u.to_numpy()
             upd = np.zeros(F.shape)
             upd[free] = du
             m.u.from_numpy((u + upd).astype(m.np_float))
-            if cg_it > self.refactor_after:
+            if not tangent and cg_it > self.refactor_after:
                 self._factorise()
         return RelaxResult(max_outer, res, False)
