@@ -44,7 +44,10 @@ and handed over to ADR (25 to 2 875 ADR iterations per relaxation in the seed-00
 tolerance 1e-6; docs/validation.md, "Solver tolerance"). Every relaxation starts with the reference
 K again: starting the next one with K_t as well was tried, and at tolerance 1e-6 it left the
 converged break sequence that every run at 1e-8 follows. ADR remains the last resort when neither
-converges in ``max_outer`` steps.
+converges in ``max_outer`` steps. Known limit: a hinge in compression has a negative stiffness that
+K_t leaves out, so near such a (nearly unstable) equilibrium K_t's steps can drive the residual up
+before it falls again (once in the seed-000 pyramid at tolerance 1e-8: 1.2e-8 → 1.4e-2, then ADR,
+989 iterations); a step control on the energy instead of the residual would be the remedy.
 
 K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
 Everything is deterministic, so reruns agree bit for bit.
