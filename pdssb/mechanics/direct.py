@@ -112,7 +112,7 @@ class DirectSolver:
         self._near_null = None
         self._scale = None  # mean diagonal of K at the last full assembly (the shifts' unit)
         self._shift = None  # the diagonal shift now in K
-        self._version = 0  # bumped whenever the intact bonds or the numbering change (tangent pattern)
+        self._version = 0  # bumped when the numbering or the materials change (the tangent's pattern)
         self._tp = None
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
