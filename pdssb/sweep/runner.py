@@ -9,7 +9,7 @@ the case's ordinary run folder ``OUT/cases/<hash>/``. A case that raises is reco
 makes Dask reschedule the case on another worker, which resumes it from its last checkpoint.
 
 A case is finished when its folder holds ``summary.json`` with status ``completed``; a rerun
-skips it. A failed case is rerun (from scratch) only with ``--retry-failed``.
+skips it, and so does a task that Dask runs again after losing the worker that had finished it. A failed case is rerun (from scratch) only with ``--retry-failed``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
     """Run one case on this worker process; never raises for a failing case. Returns a small status dict."""
     t0 = time.time()
     out = Path(job["out_dir"])
+    if case_status(out) == "completed":
+        # Dask reruns the tasks a lost worker had finished (a worker that stopped answering is
+        # restarted): the case's result is on disk, keep it rather than wipe it and run it again
+        return dict(hash=job["hash"], status="completed", resumed=False, wall_time_s=0.0, error="")
     try:
         gpus = job.get("gpus")
         if gpus and "CUDA_VISIBLE_DEVICES" not in os.environ:

@@ -203,3 +203,22 @@ def test_dask_scheduler_with_a_worker_killed_mid_case(tmp_path):
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def test_a_finished_case_run_again_by_dask_keeps_its_result(tmp_path):
+    """Dask reruns the tasks of a worker it lost, finished ones included (seen when a worker stopped
+    answering its heartbeat for 979 s). run_case must then keep the finished case's folder as it is,
+    not wipe it and run the case from scratch."""
+    from pdssb.sweep.runner import run_case
+
+    out = tmp_path / "cases" / "abc"
+    out.mkdir(parents=True)
+    summary = out / "summary.json"
+    summary.write_text(json.dumps({"status": "completed", "failure_time_s": 55.2}))
+    (out / "timeseries.csv").write_text("step\n1\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    job = dict(hash="abc", out_dir=str(out), text=BASE, base_dir=str(tmp_path), scene_file="base.toml",
+               params={}, arch="cpu")
+    res = run_case(job)
+    assert res["status"] == "completed" and res["hash"] == "abc"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
