@@ -176,19 +176,15 @@ class DirectSolver:
         """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign``, as COO triplets."""
         n = self.n[k]
         kb = sign * self._bond_stiffness(ids, g, p, q, k)
-        self._blocks(dof, p, q, lambda a, b: kb * (n[a] * n[b]), rows, cols, vals)
-
-    def _blocks(self, dof, p, q, w, rows, cols, vals) -> None:
-        """Append [[W, −W], [−W, W]] for bonds (p, q) as COO triplets; ``w(a, b)``: W_ab of every bond."""
         for a in range(self.d):
             for b in range(self.d):
-                wab = w(a, b)
+                w = kb * (n[a] * n[b])
                 for (r, c, sg) in ((p, p, 1.0), (q, q, 1.0), (p, q, -1.0), (q, p, -1.0)):
                     ra, cb = dof[r, a], dof[c, b]
                     keep = (ra >= 0) & (cb >= 0)
                     rows.append(ra[keep])
                     cols.append(cb[keep])
-                    vals.append(sg * wab[keep])
+                    vals.append(sg * w[keep])
 
     def _matrix(self, rows, cols, vals, ndof) -> sparse.csc_matrix:
         if not rows:

@@ -9,7 +9,8 @@ the case's ordinary run folder ``OUT/cases/<hash>/``. A case that raises is reco
 makes Dask reschedule the case on another worker, which resumes it from its last checkpoint.
 
 A case is finished when its folder holds ``summary.json`` with status ``completed``; a rerun
-skips it, and so does a task that Dask runs again after losing the worker that had finished it. A failed case is rerun (from scratch) only with ``--retry-failed``.
+skips it, and so does a task that Dask runs again after losing the worker that had finished it.
+A failed case is rerun (from scratch) only with ``--retry-failed``.
 """
 
 from __future__ import annotations
