@@ -29,9 +29,48 @@ def factorise(A: sparse.spmatrix):
 BANDED_MAX_BANDWIDTH = 600
 
 
-def _banded_cholesky(A: sparse.spmatrix):
-    """The solve of a banded Cholesky factorisation of A, or None (too wide, or not positive definite)."""
-    import scipy.linalg as sl
+class BandedCholesky:
+    """A = L Lᵀ of a symmetric positive definite band matrix (LAPACK dpbtrf, L in lower band storage,
+    column-major), with its two triangular solves also available apart: ``forward`` (L y = v, from the
+    first nonzero of v on: the rows above it stay 0) and ``backward`` (Lᵀ x = y). ``solve`` is LAPACK
+    dpbtrs, which runs the same two band solves (dtbsv) one after the other, so forward then backward
+    gives the same bits as solve."""
+
+    def __init__(self, L: np.ndarray):
+        self.L = L
+        self.n = L.shape[1]
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        from scipy.linalg.lapack import dpbtrs
+
+        x, info = dpbtrs(self.L, b, lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dpbtrs: info {info}")
+        return x
+
+    def forward(self, v: np.ndarray, start: int = 0) -> np.ndarray:
+        """L⁻¹ v for a v that is 0 above ``start`` (so is the result): a solve with L's trailing block."""
+        from scipy.linalg.lapack import dtbtrs
+
+        y = np.zeros(self.n)
+        y[start:], info = dtbtrs(self.L[:, start:], v[start:], uplo="L", trans="N")
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dtbtrs: info {info}")
+        return y
+
+    def backward(self, y: np.ndarray) -> np.ndarray:
+        """L⁻ᵀ y."""
+        from scipy.linalg.lapack import dtbtrs
+
+        x, info = dtbtrs(self.L, y, uplo="L", trans="T")
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dtbtrs: info {info}")
+        return x
+
+
+def _banded_cholesky(A: sparse.spmatrix) -> BandedCholesky | None:
+    """The banded Cholesky factorisation of A, or None (too wide, or not positive definite)."""
+    from scipy.linalg.lapack import dpbtrf
 
     C = sparse.coo_matrix(A)
     if C.nnz == 0:
@@ -40,13 +79,12 @@ def _banded_cholesky(A: sparse.spmatrix):
     bw = int((C.row[lower] - C.col[lower]).max())
     if bw > BANDED_MAX_BANDWIDTH:
         return None
-    ab = np.zeros((bw + 1, A.shape[0]))
+    ab = np.zeros((bw + 1, A.shape[0]), order="F")
     np.add.at(ab, ((C.row - C.col)[lower], C.col[lower]), C.data[lower])
-    try:
-        c = sl.cholesky_banded(ab, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
+    L, info = dpbtrf(ab, lower=1, overwrite_ab=1)
+    if info != 0:
         return None
-    return lambda b: sl.cho_solve_banded((c, True), b, check_finite=False)
+    return BandedCholesky(np.asfortranarray(L))
 
 
 def preconditioner_kind(requested: str, unknowns: int) -> str:
@@ -73,7 +111,8 @@ class Preconditioner:
         if kind == "lu":
             banded = _banded_cholesky(A)
             self.method = "banded-cholesky" if banded is not None else "superlu"
-            self.solve = banded if banded is not None else factorise(A).solve
+            self.solve = banded.solve if banded is not None else factorise(A).solve
+            self.cholesky = banded  # its triangular solves apart: LowRankUpdate's cheaper terms
         elif kind == "amg":
             import pyamg
 
@@ -82,12 +121,13 @@ class Preconditioner:
             self._op = self._ml.aspreconditioner(cycle="V")
             self.solve = self._op.matvec
             self.method = "amg"
+            self.cholesky = None
         else:
             raise ValueError(f"unknown preconditioner {kind!r}")
 
 
 class LowRankUpdate:
-    """Exact solves with K = K_f + Σ_j d_j v_j v_jᵀ from the sparse LU of K_f (Woodbury).
+    """Exact solves with K = K_f + Σ_j d_j v_j v_jᵀ from a factorisation of K_f (Woodbury).
 
     Breaking a bond changes the mechanics stiffness by one rank-1 term (−k_b v vᵀ, v = (e_i − e_j) ⊗ n
     on the free unknowns); a support shift added to one unknown is another (+s e eᵀ). With
@@ -96,13 +136,24 @@ class LowRankUpdate:
         K⁻¹ r = y − Z S⁻¹ (Uᵀ y),   y = K_f⁻¹ r,
 
     so every solve costs one triangular solve pair plus O(n·b), and each term costs one solve when it
-    is added (S⁻¹ is grown by bordering, O(b²)), instead of the b + 1 CG iterations (each a triangular solve pair) that the stale LU
-    needs as a preconditioner. Every column of Z is solved alone, in the order the terms were added:
-    the same terms give the same bits, which is what a resumed run relies on.
+    is added (S⁻¹ is grown by bordering, O(b²)), instead of the b + 1 CG iterations (each a triangular
+    solve pair) that the stale factorisation needs as a preconditioner.
+
+    With a banded Cholesky factor K_f = L Lᵀ (``lu.cholesky``) the update is kept in the split form
+    W = L⁻¹ U, S = D⁻¹ + Wᵀ W:
+
+        K⁻¹ r = L⁻ᵀ (y − W S⁻¹ (Wᵀ y)),   y = L⁻¹ r,
+
+    so a solve still costs one forward and one backward band solve plus O(n·b), but a term costs only
+    the forward solve, started at the first unknown the term touches (the rows above stay 0): about a
+    quarter of a solve for a bond in the middle of the numbering (measured 4.8 ms against 22 ms at
+    19 400 unknowns, bandwidth 585). Every column of Z or W is solved alone, in the order the terms
+    were added: the same terms give the same bits, which is what a resumed run relies on.
     """
 
     def __init__(self, lu, n: int, capacity: int):
         self.lu = lu  # anything with .solve(r) -> K_f⁻¹ r
+        self.chol = getattr(lu, "cholesky", None)  # with .forward/.backward: the split form W = L⁻¹ U
         self.n = n
         self.capacity = capacity
         self.Z = np.empty((n, min(capacity, 16)), order="F")  # grown by doubling, up to ``capacity``
@@ -130,10 +181,17 @@ class LowRankUpdate:
             return False
         v = np.zeros(self.n)
         v[idx] = val
-        z = self.lu.solve(v)
         val = np.asarray(val, dtype=np.float64)
-        c = self._Ut(z)  # S's new column (S = D⁻¹ + Uᵀ Z, symmetric)
-        s = 1.0 / coef + float(val @ z[idx])
+        if self.chol is not None:
+            start = int(np.min(idx))
+            z = self.chol.forward(v, start)  # W's new column, 0 above ``start``
+            zs = z[start:]
+            c = self.Z[start:, :b].T @ zs  # S's new column (S = D⁻¹ + Wᵀ W)
+            s = 1.0 / coef + float(zs @ zs)
+        else:
+            z = self.lu.solve(v)
+            c = self._Ut(z)  # S's new column (S = D⁻¹ + Uᵀ Z, symmetric)
+            s = 1.0 / coef + float(val @ z[idx])
         w = self.Sinv[:b, :b] @ c
         cw = float(c @ w)
         gamma = s - cw
@@ -142,7 +200,9 @@ class LowRankUpdate:
             return False
         if b == self.Z.shape[1]:
             m = min(2 * b, self.capacity)
-            self.Z = np.asfortranarray(np.concatenate([self.Z, np.empty((self.n, m - b))], axis=1))
+            Z = np.empty((self.n, m), order="F")
+            Z[:, :b] = self.Z[:, :b]
+            self.Z = Z
             Si = np.empty((m, m))
             Si[:b, :b] = self.Sinv[:b, :b]
             self.Sinv = Si
@@ -160,8 +220,14 @@ class LowRankUpdate:
         return True
 
     def solve(self, r: np.ndarray) -> np.ndarray:
-        y = self.lu.solve(r)
         b = self.rank
+        if self.chol is not None:
+            if b == 0:
+                return self.lu.solve(r)  # the same two band solves, in one LAPACK call
+            y = self.chol.forward(r)
+            W = self.Z[:, :b]
+            return self.chol.backward(y - W @ (self.Sinv[:b, :b] @ (W.T @ y)))
+        y = self.lu.solve(r)
         if b == 0:
             return y
         return y - self.Z[:, :b] @ (self.Sinv[:b, :b] @ self._Ut(y))

@@ -114,6 +114,12 @@ class DirectSolver:
         self._shift = None  # the diagonal shift now in K
         self._version = 0  # bumped when the numbering or the materials change (the tangent's pattern)
         self._tp = None
+        self._keys = None  # column·n + row of every stored entry of Kb (its pattern; _add_in_place)
+        self._cc = None  # (count, labels) of the connected components of Kb's graph (_support_shift)
+        oblique = (st.offsets != 0).all(axis=1) & (self.kconst > 0)
+        self._oblique = np.nonzero(oblique)[0]  # offsets along no lattice axis
+        self._offset_index = {tuple(o): k for k, o in enumerate(st.offsets.tolist())}
+        self._oblique_set = set(self._oblique.tolist())
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
 
     def reset(self) -> None:
@@ -201,13 +207,37 @@ class DirectSolver:
         self._scale = None  # the shifts' unit: this assembly's mean diagonal
         self._set_bonds(Kb)
 
-    def _set_bonds(self, Kb: sparse.csc_matrix) -> None:
+    def _set_bonds(self, Kb: sparse.csc_matrix, broken=None) -> None:
+        """Make Kb the bond stiffness and recompute the support shifts. ``broken``: (bonds broken since
+        the last call, the bits after) when Kb was updated in place from the previous one for exactly
+        those bonds (the connected components may then be kept: _support_shift)."""
         if self._scale is None:
             diag = Kb.diagonal()
             self._scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
+        if Kb is not self.Kb:
+            self._keys = None  # a new pattern
+            broken = None
         self.Kb = Kb
-        self._shift = self._support_shift(Kb)
+        self._shift = self._support_shift(Kb, broken)
         self._K = None  # K = Kb + diag(shift), built when a factorisation needs it (relax uses Kb, shift)
+
+    def _add_in_place(self, delta: sparse.csc_matrix) -> bool:
+        """Kb += delta on Kb's own pattern (entries of broken bonds stay stored, as exact zeros); False,
+        and Kb untouched, when delta has an entry outside that pattern. Per entry this is the same
+        addition as ``Kb + delta``, without rebuilding the matrix (which cost more than the rest of a
+        refresh at 19 400 unknowns)."""
+        Kb = self.Kb
+        n = Kb.shape[0]
+        if self._keys is None:
+            Kb.sort_indices()
+            self._keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(Kb.indptr)) * n + Kb.indices
+        keys = self._keys
+        want = np.repeat(np.arange(n, dtype=np.int64), np.diff(delta.indptr)) * n + delta.indices
+        pos = np.searchsorted(keys, want)
+        if len(keys) == 0 or (pos >= len(keys)).any() or not np.array_equal(keys[pos], want):
+            return False
+        Kb.data[pos] += delta.data
+        return True
 
     @property
     def K(self) -> sparse.csc_matrix | None:
@@ -227,6 +257,7 @@ class DirectSolver:
         self.g = g = self.m.gcorr.to_numpy().astype(np.float64)
         self.dof = dof = self._dofs(mat, fixmask)
         self._near_null = None  # the numbering changed: rebuild the rigid-body modes on next use
+        self._cc = None
         ndof = int((dof >= 0).sum())
         P = np.nonzero(ids)[0]
         rows, cols, vals = [], [], []
@@ -360,10 +391,40 @@ class DirectSolver:
         self._near_null = B
         return B
 
-    def _support_shift(self, K: sparse.csc_matrix) -> np.ndarray:
+    def _joined(self, broken) -> bool:
+        """True when the bonds just broken cannot have split a connected component of K's graph: the
+        two ends of each are still joined through a common neighbour r, by intact bonds along no
+        lattice axis (so every component of p couples to every component of r, and of r to q), with
+        all of r's components free. (Breaking a bond removes the graph's edges between its ends'
+        unknowns, and changes their diagonal blocks; removing edges whose ends stay connected leaves
+        every component as it was.)"""
+        terms, bits, ids = broken
+        free = (self.dof >= 0).all(axis=1) & (ids != 0)
+        offsets = self.m.stencil.offsets
+        for P, Q, kb, sign in terms:
+            if sign > 0:
+                return False  # a bond restored: components may merge
+            ok = np.zeros(len(P), dtype=bool)
+            for k in self._oblique:
+                k2 = self._offset_index.get(tuple((offsets[k] - offsets[kb]).tolist()))
+                if k2 is None or k2 not in self._oblique_set:
+                    continue
+                R = P + self.lin[k]
+                ok |= (((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+                       & ((bits[Q, k2 >> 5] >> np.uint32(k2 & 31)) & 1).astype(bool) & free[R]
+                       & (self.cpair[ids[P], ids[R]] > 0) & (self.cpair[ids[Q], ids[R]] > 0))
+                if ok.all():
+                    break
+            if not ok.all():
+                return False
+        return True
+
+    def _support_shift(self, K: sparse.csc_matrix, broken=None) -> np.ndarray:
         """Per-unknown diagonal shift: ``shift`` × the mean diagonal of K at its last full assembly on
         fragments and mechanisms, else SHIFT_FLOOR × it (fixed between assemblies, so a shift changes
-        only where an unknown loses its support: a rank-1 change, linalg.LowRankUpdate)."""
+        only where an unknown loses its support: a rank-1 change, linalg.LowRankUpdate). The connected
+        components are those of the stored nonzeros; after a refresh that only broke bonds whose ends
+        stay joined (_joined), those of the previous call."""
         ndof = K.shape[0]
         diag = K.diagonal()
         scale = self._scale
@@ -372,7 +433,12 @@ class DirectSolver:
             return out
         weak = diag < self.shift * scale
         # fragments: connected components on which a rigid-body mode costs (almost) no energy
-        ncomp, label = connected_components(K, directed=False)
+        if broken is not None and self._cc is not None and self._joined(broken):
+            ncomp, label = self._cc
+        else:
+            G = K.copy()
+            G.eliminate_zeros()  # broken bonds' entries, kept as zeros by _add_in_place, are no edges
+            ncomp, label = self._cc = connected_components(G, directed=False)
         B = self.near_null()
         KB = K @ B
         for r in range(B.shape[1]):
@@ -431,7 +497,11 @@ class DirectSolver:
                         self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, sign, rows, cols, vals)
                         terms.append((P[sel], Q[sel], k, sign))
             shift_before = self._shift
-            self._set_bonds(self.Kb + self._matrix(rows, cols, vals, self.Kb.shape[0]))
+            delta = self._matrix(rows, cols, vals, self.Kb.shape[0])
+            if self._add_in_place(delta):
+                self._set_bonds(self.Kb, broken=(terms, bits, ids))
+            else:
+                self._set_bonds(self.Kb + delta)
             if self.lowrank is not None and self.factor is not None and self.factor_shape == self.Kb.shape:
                 if not self._fold(terms, ids, shift_before):
                     self.factor = None

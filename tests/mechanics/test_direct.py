@@ -89,3 +89,134 @@ def test_detached_fragment_is_shifted_and_the_body_is_not(when):
     u = model.field("u")
     if when == "before assembly":
         assert np.abs(u[x[:, 0] >= 25 * dx]).max() < 1e-12 * dx  # unloaded fragment: at rest
+
+
+def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grows():
+    """Breaking bonds only removes edges from K's graph, and removing an edge whose ends stay connected
+    leaves every connected component as it was (graph theory), so a refresh may keep the previous
+    components when each broken bond's ends are still joined through a common neighbour. A cut across
+    the bar, made a few bonds per refresh from the bottom up: at every refresh the support shift equals
+    the one from a fresh component search of the stored nonzeros; the components are kept while the
+    cut's tip has intact bonds ahead of it, searched afresh when the cut closes, and the detached end
+    is shifted."""
+    from scipy.sparse.csgraph import connected_components
+
+    from .bars import elastic_bar
+
+    dx = 1e-6
+    lat, st, model = elastic_bar((40, 12), dx)
+    x = lat.positions()
+    fix = np.zeros(lat.n_sites, np.int32)
+    fix[x[:, 0] < 3 * dx] = 3
+    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
+    model.use_direct_solver("lu")
+    d = model.direct
+    d._refresh()
+    side = lat.scatter((x[:, 0] < 25 * dx).astype(np.int8), fill=-1)
+    height = lat.scatter(np.floor(x[:, 1] / dx).astype(np.int64), fill=-1)
+    idx = lat.interior_index()
+    lin = lat.linear_offsets(st)
+    kept = searched = 0
+    calls = []
+    joined = d._joined
+    d._joined = lambda broken: calls.append(joined(broken)) or calls[-1]
+    for row in range(1, 13):  # the bonds crossing the cut whose midpoints lie below this height
+        bits = model.bits.to_numpy()
+        for k in range(st.size):
+            q = idx + lin[k]
+            mid = 0.5 * (height[idx] + height[q])
+            cross = (side[q] != side[idx]) & (side[q] != -1) & (mid < row) & (mid >= row - 1)
+            bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
+        model.bits.from_numpy(bits)
+        n_calls = len(calls)
+        d._refresh()
+        assert len(calls) == n_calls + 1  # an in-place update: the components were tested for reuse
+        kept += calls[-1]
+        searched += not calls[-1]
+        G = d.Kb.copy()
+        G.eliminate_zeros()
+        fresh_n, fresh_label = connected_components(G, directed=False)
+        assert d._cc[0] == fresh_n
+        d_fresh = d._shift.copy()
+        d._cc = (fresh_n, fresh_label)
+        assert np.array_equal(d._support_shift(d.Kb, None), d_fresh)
+    assert kept >= 6 and searched >= 1
+    fragment = int((x[:, 0] >= 25 * dx).sum())
+    assert d.stats["shifted_unknowns"] == 2 * fragment
+
+
+def test_a_block_cut_loose_in_one_refresh_is_found_as_its_own_component():
+    """Every bond between a 4 × 4 block of bulk sites and the rest broken at once: each broken bond's
+    ends have intact bonds to sites on their own side, but none to a common neighbour (every such
+    path crosses the cut), so the components must be searched afresh: the block is then a component
+    of its own (two components), as a fresh search of K's stored nonzeros finds, and its 32 unknowns
+    (a fragment with rigid-body modes) are shifted."""
+    from scipy.sparse.csgraph import connected_components
+
+    from .bars import elastic_bar
+
+    dx = 1e-6
+    lat, st, model = elastic_bar((30, 14), dx)
+    x = lat.positions()
+    fix = np.zeros(lat.n_sites, np.int32)
+    fix[x[:, 0] < 3 * dx] = 3
+    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
+    model.use_direct_solver("lu")
+    d = model.direct
+    d._refresh()
+    before = d.stats["shifted_unknowns"]
+    inside = (x[:, 0] > 13 * dx) & (x[:, 0] < 17 * dx) & (x[:, 1] > 5 * dx) & (x[:, 1] < 9 * dx)
+    assert inside.sum() == 16
+    side = lat.scatter(inside.astype(np.int8), fill=-1)
+    idx = lat.interior_index()
+    lin = lat.linear_offsets(st)
+    bits = model.bits.to_numpy()
+    for k in range(st.size):
+        cross = (side[idx + lin[k]] != side[idx]) & (side[idx + lin[k]] != -1)
+        bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
+    model.bits.from_numpy(bits)
+    d._refresh()
+    G = d.Kb.copy()
+    G.eliminate_zeros()
+    assert connected_components(G, directed=False)[0] == 2
+    assert d._cc[0] == 2
+    assert d.stats["shifted_unknowns"] == before + 32
+
+
+def test_the_last_site_cut_loose_is_found_though_every_broken_bond_starts_elsewhere():
+    """The bar's corner site of highest index, every bond cut: it is the second end of each broken bond
+    (the first ends still have intact bonds to common neighbours, but those neighbours' bonds to the
+    corner are broken), so only the test of the second end's bonds sees the split. Its two unknowns
+    become components of their own (three components, as a fresh search of K's stored nonzeros
+    finds), and both are shifted."""
+    from scipy.sparse.csgraph import connected_components
+
+    from .bars import elastic_bar
+
+    dx = 1e-6
+    lat, st, model = elastic_bar((20, 10), dx)
+    x = lat.positions()
+    fix = np.zeros(lat.n_sites, np.int32)
+    fix[x[:, 0] < 3 * dx] = 3
+    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
+    model.use_direct_solver("lu")
+    d = model.direct
+    d._refresh()
+    before = d.stats["shifted_unknowns"]
+    idx = lat.interior_index()
+    lin = lat.linear_offsets(st)
+    site = int(idx.max())
+    mat = model.mat.to_numpy()
+    assert all(mat[site + lin[k]] == 0 for k in np.nonzero(lin > 0)[0])  # no bond starts at it
+    bits = model.bits.to_numpy()
+    for k in range(st.size):
+        back = int(np.nonzero(lin == -lin[k])[0][0])
+        bits[site, k >> 5] &= ~np.uint32(1 << (k & 31))
+        bits[site + lin[k], back >> 5] &= ~np.uint32(1 << (back & 31))
+    model.bits.from_numpy(bits)
+    d._refresh()
+    G = d.Kb.copy()
+    G.eliminate_zeros()
+    assert connected_components(G, directed=False)[0] == 3
+    assert d._cc[0] == 3
+    assert d.stats["shifted_unknowns"] == before + 2
