@@ -406,4 +406,18 @@ class Simulation:
             "von_mises_max_MPa": last.get("von_mises_max_MPa"),
             "strain_energy_J": last.get("strain_energy_J"),
             "wall_time_s": wall,
+            **({"solver": self.solver_counts()} if self.model.direct is not None else {}),
         }
+
+    def solver_counts(self) -> dict[str, int]:
+        """What the direct solver did over the run (a checkpoint carries the counters): Newton steps (on
+        the reference K and, of them, on the current tangent), factorisations, CG iterations, ADR
+        fall-backs, and the unknowns shifted as unsupported at the last refresh."""
+        st = self.model.direct.stats
+        return {"newton_steps": int(st.get("outer_iterations", 0)),
+                "current_tangent_steps": int(st.get("tangent_steps", 0)),
+                "factorisations": int(st.get("factorisations", 0)),
+                "tangent_factorisations": int(st.get("tangent_factorisations", 0)),
+                "cg_iterations": int(st.get("cg_iterations", 0)),
+                "adr_fallbacks": int(st.get("adr_fallbacks", 0)),
+                "shifted_unknowns": int(st.get("shifted_unknowns", 0))}

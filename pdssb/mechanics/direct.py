@@ -78,6 +78,11 @@ TANGENT_MAX_STEP = 0.5
 TANGENT_CG_MAX = 30
 
 
+#: the counters in ``DirectSolver.stats`` that a checkpoint carries (so a resumed run's go on)
+STAT_KEYS = ("factorisations", "cg_iterations", "outer_iterations", "shifted_unknowns", "tangent_steps",
+             "tangent_factorisations", "adr_fallbacks")
+
+
 class _Operator:
     """``A @ x`` from a function (what linalg.pcg needs of A)."""
 
@@ -138,6 +143,7 @@ class DirectSolver:
         return {**sparse_state(self.Kb, prefix + "Kb."), **sparse_state(self.Kf, prefix + "Kf."),
                 **(self.lowrank.state(prefix + "lr.") if self.lowrank is not None else {}),
                 prefix + "scale": np.array([self._scale]),
+                prefix + "stats": np.array([self.stats.get(k, 0) for k in STAT_KEYS], dtype=np.int64),
                 prefix + "mat": self._mat, prefix + "bits": self._bits, prefix + "fix": self._fix}
 
     def load(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
@@ -146,6 +152,8 @@ class DirectSolver:
         if Kb is None:
             return
         mat, bits, fix = (arrays[prefix + n] for n in ("mat", "bits", "fix"))
+        if prefix + "stats" in arrays:  # the counters go on from the checkpoint's
+            self.stats.update({k: int(v) for k, v in zip(STAT_KEYS, arrays[prefix + "stats"])})
         self.assemble_bonds(mat, bits, fix)  # dof map, g, cpair for later incremental updates
         self._version += 1
         self._scale = float(arrays[prefix + "scale"][0]) if prefix + "scale" in arrays else None
@@ -471,9 +479,11 @@ class DirectSolver:
 
     def _refresh(self) -> None:
         """Bring K up to date: a full assembly when materials or constraints changed, otherwise only
-        the blocks of the bonds whose bits changed since the last call (broken: subtracted). With the
-        sparse LU the changes are folded into the solves as rank-1 terms (linalg.LowRankUpdate) until
-        LOW_RANK_MAX of them have gathered; then, and after a full assembly, K is factorised afresh."""
+        the blocks of the bonds whose bits changed since the last call (broken: subtracted, in place on
+        the pattern of the last assembly, with the connected components kept when they cannot have
+        changed: _add_in_place, _joined). With the sparse LU the changes are folded into the solves as
+        rank-1 terms (linalg.LowRankUpdate) until LOW_RANK_MAX of them have gathered; then, and after a
+        full assembly, K is factorised afresh."""
         m = self.m
         mat = m.mat.to_numpy()
         bits = m.bits.to_numpy()
