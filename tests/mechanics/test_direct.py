@@ -91,6 +91,31 @@ def test_detached_fragment_is_shifted_and_the_body_is_not(when):
         assert np.abs(u[x[:, 0] >= 25 * dx]).max() < 1e-12 * dx  # unloaded fragment: at rest
 
 
+def _clamped_bar(shape, dx):
+    """An unloaded bar clamped at its left end, with the direct solver's K assembled:
+    (lattice, stencil, model, solver)."""
+    from .bars import elastic_bar
+
+    lat, st, model = elastic_bar(shape, dx)
+    x = lat.positions()
+    fix = np.zeros(lat.n_sites, np.int32)
+    fix[x[:, 0] < 3 * dx] = 3
+    zero = np.zeros((lat.n_sites, 2))
+    model.set_boundary(fix, zero, zero, zero)
+    model.use_direct_solver("lu")
+    model.direct._refresh()
+    return lat, st, model, model.direct
+
+
+def _fresh_components(d):
+    """The connected components of the stored nonzeros of K (explicit zeros are no edges)."""
+    from scipy.sparse.csgraph import connected_components
+
+    G = d.Kb.copy()
+    G.eliminate_zeros()
+    return connected_components(G, directed=False)
+
+
 def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grows():
     """Breaking bonds only removes edges from K's graph, and removing an edge whose ends stay connected
     leaves every connected component as it was (graph theory), so a refresh may keep the previous
@@ -99,19 +124,9 @@ def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grow
     the one from a fresh component search of the stored nonzeros; the components are kept while the
     cut's tip has intact bonds ahead of it, searched afresh when the cut closes, and the detached end
     is shifted."""
-    from scipy.sparse.csgraph import connected_components
-
-    from .bars import elastic_bar
-
     dx = 1e-6
-    lat, st, model = elastic_bar((40, 12), dx)
+    lat, st, model, d = _clamped_bar((40, 12), dx)
     x = lat.positions()
-    fix = np.zeros(lat.n_sites, np.int32)
-    fix[x[:, 0] < 3 * dx] = 3
-    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
-    model.use_direct_solver("lu")
-    d = model.direct
-    d._refresh()
     side = lat.scatter((x[:, 0] < 25 * dx).astype(np.int8), fill=-1)
     height = lat.scatter(np.floor(x[:, 1] / dx).astype(np.int64), fill=-1)
     idx = lat.interior_index()
@@ -133,9 +148,7 @@ def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grow
         assert len(calls) == n_calls + 1  # an in-place update: the components were tested for reuse
         kept += calls[-1]
         searched += not calls[-1]
-        G = d.Kb.copy()
-        G.eliminate_zeros()
-        fresh_n, fresh_label = connected_components(G, directed=False)
+        fresh_n, fresh_label = _fresh_components(d)
         assert d._cc[0] == fresh_n
         d_fresh = d._shift.copy()
         d._cc = (fresh_n, fresh_label)
@@ -151,19 +164,9 @@ def test_a_block_cut_loose_in_one_refresh_is_found_as_its_own_component():
     path crosses the cut), so the components must be searched afresh: the block is then a component
     of its own (two components), as a fresh search of K's stored nonzeros finds, and its 32 unknowns
     (a fragment with rigid-body modes) are shifted."""
-    from scipy.sparse.csgraph import connected_components
-
-    from .bars import elastic_bar
-
     dx = 1e-6
-    lat, st, model = elastic_bar((30, 14), dx)
+    lat, st, model, d = _clamped_bar((30, 14), dx)
     x = lat.positions()
-    fix = np.zeros(lat.n_sites, np.int32)
-    fix[x[:, 0] < 3 * dx] = 3
-    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
-    model.use_direct_solver("lu")
-    d = model.direct
-    d._refresh()
     before = d.stats["shifted_unknowns"]
     inside = (x[:, 0] > 13 * dx) & (x[:, 0] < 17 * dx) & (x[:, 1] > 5 * dx) & (x[:, 1] < 9 * dx)
     assert inside.sum() == 16
@@ -176,9 +179,7 @@ def test_a_block_cut_loose_in_one_refresh_is_found_as_its_own_component():
         bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
     model.bits.from_numpy(bits)
     d._refresh()
-    G = d.Kb.copy()
-    G.eliminate_zeros()
-    assert connected_components(G, directed=False)[0] == 2
+    assert _fresh_components(d)[0] == 2
     assert d._cc[0] == 2
     assert d.stats["shifted_unknowns"] == before + 32
 
@@ -189,19 +190,9 @@ def test_the_last_site_cut_loose_is_found_though_every_broken_bond_starts_elsewh
     corner are broken), so only the test of the second end's bonds sees the split. Its two unknowns
     become components of their own (three components, as a fresh search of K's stored nonzeros
     finds), and both are shifted."""
-    from scipy.sparse.csgraph import connected_components
-
-    from .bars import elastic_bar
-
     dx = 1e-6
-    lat, st, model = elastic_bar((20, 10), dx)
+    lat, st, model, d = _clamped_bar((20, 10), dx)
     x = lat.positions()
-    fix = np.zeros(lat.n_sites, np.int32)
-    fix[x[:, 0] < 3 * dx] = 3
-    model.set_boundary(fix, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
-    model.use_direct_solver("lu")
-    d = model.direct
-    d._refresh()
     before = d.stats["shifted_unknowns"]
     idx = lat.interior_index()
     lin = lat.linear_offsets(st)
@@ -215,8 +206,6 @@ def test_the_last_site_cut_loose_is_found_though_every_broken_bond_starts_elsewh
         bits[site + lin[k], back >> 5] &= ~np.uint32(1 << (back & 31))
     model.bits.from_numpy(bits)
     d._refresh()
-    G = d.Kb.copy()
-    G.eliminate_zeros()
-    assert connected_components(G, directed=False)[0] == 3
+    assert _fresh_components(d)[0] == 3
     assert d._cc[0] == 3
     assert d.stats["shifted_unknowns"] == before + 2

@@ -27,18 +27,24 @@ def _terms(A, rng, count):
     return out
 
 
+def _add_terms(lr, A, terms):
+    """Add the terms to ``lr`` (each must be accepted); returns A + Σ d v vᵀ as a LIL matrix."""
+    B = A.tolil()
+    for idx, val, d in terms:
+        assert lr.add(idx, val, d)
+        for a, va in zip(idx, val):
+            for b, vb in zip(idx, val):
+                B[a, b] += d * va * vb
+    return B
+
+
 def test_woodbury_solve_equals_the_solve_with_the_updated_matrix():
     """Closed form (Sherman–Morrison–Woodbury): (A + U D Uᵀ)⁻¹ r = y − Z (D⁻¹ + Uᵀ Z)⁻¹ Uᵀ y with
     y = A⁻¹ r, Z = A⁻¹ U. Checked against a fresh sparse LU of A + Σ d v vᵀ to 1e-10."""
     rng = np.random.default_rng(3)
     A = _laplacian(20)
     lr = LowRankUpdate(factorise(A), A.shape[0], 64)
-    B = A.tolil()
-    for idx, val, d in _terms(A, rng, 40):
-        assert lr.add(idx, val, d)
-        for a, va in zip(idx, val):
-            for b, vb in zip(idx, val):
-                B[a, b] += d * va * vb
+    B = _add_terms(lr, A, _terms(A, rng, 40))
     assert lr.rank == 40 and not lr.singular
     r = rng.standard_normal(A.shape[0])
     exact = spla.spsolve(B.tocsc(), r)
@@ -153,12 +159,7 @@ def test_split_woodbury_on_the_banded_cholesky_equals_the_solve_with_the_updated
     assert P.method == "banded-cholesky"
     lr = LowRankUpdate(P, A.shape[0], 64)
     assert lr.chol is not None
-    B = A.tolil()
-    for idx, val, d in _terms(A, rng, 40):
-        assert lr.add(idx, val, d)
-        for a, va in zip(idx, val):
-            for b, vb in zip(idx, val):
-                B[a, b] += d * va * vb
+    B = _add_terms(lr, A, _terms(A, rng, 40))
     r = rng.standard_normal(A.shape[0])
     exact = spla.spsolve(B.tocsc(), r)
     assert np.linalg.norm(lr.solve(r) - exact) <= 1e-10 * np.linalg.norm(exact)
