@@ -49,6 +49,17 @@ def test_auto_preconditioner_switches_at_the_documented_size():
     assert preconditioner_kind("lu", 10**9) == "lu" and preconditioner_kind("amg", 10) == "amg"
 
 
+def _cut(model, lat, st, side):
+    """Break every bond whose ends lie on different sides (``side``: padded labels, −1 outside)."""
+    idx = lat.interior_index()
+    lin = lat.linear_offsets(st)
+    bits = model.bits.to_numpy()
+    for k in range(st.size):
+        cross = (side[idx + lin[k]] != side[idx]) & (side[idx + lin[k]] != -1)
+        bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
+    model.bits.from_numpy(bits)
+
+
 @pytest.mark.parametrize("when", ["before assembly", "after assembly"])
 def test_detached_fragment_is_shifted_and_the_body_is_not(when):
     """A bar with every bond across a cut broken: the free end is a fragment with rigid-body modes.
@@ -74,13 +85,7 @@ def test_detached_fragment_is_shifted_and_the_body_is_not(when):
         assert model.direct.stats["shifted_unknowns"] == 0
     # cut at x = 25 dx: clear every bond whose ends lie on opposite sides
     side = lat.scatter((x[:, 0] < 25 * dx).astype(np.int8), fill=-1)
-    idx = lat.interior_index()
-    lin = lat.linear_offsets(st)
-    bits = model.bits.to_numpy()
-    for k in range(st.size):
-        cross = (side[idx + lin[k]] != side[idx]) & (side[idx + lin[k]] != -1)
-        bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
-    model.bits.from_numpy(bits)
+    _cut(model, lat, st, side)
     res = model.relax(1e-8, 100_000)
     assert res.converged
     fragment_sites = int((x[:, 0] >= 25 * dx).sum())
@@ -171,13 +176,7 @@ def test_a_block_cut_loose_in_one_refresh_is_found_as_its_own_component():
     inside = (x[:, 0] > 13 * dx) & (x[:, 0] < 17 * dx) & (x[:, 1] > 5 * dx) & (x[:, 1] < 9 * dx)
     assert inside.sum() == 16
     side = lat.scatter(inside.astype(np.int8), fill=-1)
-    idx = lat.interior_index()
-    lin = lat.linear_offsets(st)
-    bits = model.bits.to_numpy()
-    for k in range(st.size):
-        cross = (side[idx + lin[k]] != side[idx]) & (side[idx + lin[k]] != -1)
-        bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
-    model.bits.from_numpy(bits)
+    _cut(model, lat, st, side)
     d._refresh()
     assert _fresh_components(d)[0] == 2
     assert d._cc[0] == 2
