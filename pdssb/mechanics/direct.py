@@ -61,7 +61,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..linalg import LowRankUpdate, Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
+from .bonds import bond_bit, intact_pairs
 from .pmb import ID_MASK
+from .relax import RelaxResult
 
 #: diagonal shift of the supported unknowns, relative to the mean diagonal of K (round-off guard)
 SHIFT_FLOOR = 1e-9
@@ -268,11 +270,11 @@ class DirectSolver:
         self._cc = None
         ndof = int((dof >= 0).sum())
         P = np.nonzero(ids)[0]
+        solid = ids != 0
         rows, cols, vals = [], [], []
         for k in self.half:
-            Q = P + self.lin[k]
-            ok = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
-            self._entries(ids, g, dof, P[ok], Q[ok], k, 1.0, rows, cols, vals)
+            p, q = intact_pairs(bits, P, self.lin, k, solid)
+            self._entries(ids, g, dof, p, q, k, 1.0, rows, cols, vals)
         return self._matrix(rows, cols, vals, ndof)
 
     def _tangent_pattern(self):
@@ -418,8 +420,7 @@ class DirectSolver:
                 if k2 is None or k2 not in self._oblique_set:
                     continue
                 R = P + self.lin[k]
-                ok |= (((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
-                       & ((bits[Q, k2 >> 5] >> np.uint32(k2 & 31)) & 1).astype(bool) & free[R]
+                ok |= (bond_bit(bits, P, k) & bond_bit(bits, Q, k2) & free[R]
                        & (self.cpair[ids[P], ids[R]] > 0) & (self.cpair[ids[Q], ids[R]] > 0))
                 if ok.all():
                     break
@@ -500,8 +501,8 @@ class DirectSolver:
             terms = []
             for k in self.half:
                 Q = P + self.lin[k]
-                flip = ((changed[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
-                now = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+                flip = bond_bit(changed, P, k) & (ids[Q] != 0)
+                now = bond_bit(bits, P, k)
                 for sign, sel in ((-1.0, flip & ~now), (1.0, flip & now)):
                     if sel.any():
                         self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, sign, rows, cols, vals)
@@ -559,8 +560,6 @@ class DirectSolver:
     # ------------------------------------------------------------ solve
     def relax(self, tolerance: float, max_outer: int = 12):
         """Equilibrium to ‖F‖ ≤ tolerance·‖F_abs‖ (the ADR criterion), warm-started from the current u."""
-        from .model import RelaxResult
-
         m = self.m
         m.impose_boundary()
         self._refresh()
