@@ -22,7 +22,6 @@ reduced block by block in order, so results do not depend on the thread count.
 import numpy as np
 import taichi as ti
 
-from ..lattice.stencil import Stencil
 from ..mechanics.pmb import ID_MASK, SURFACE_FLAG, bond_is_set, nd
 from ..mechanics.surface import surface_factors
 from ..roles import LI, SE
