@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +34,7 @@ COLUMNS = [
 
 
 class Simulation:
-    """Drives a :class:`MechanicsModel` through a scene's loading and writes the run folder."""
+    """Drives a :class:`MechanicsModel` through a scene's loading; :meth:`run` also writes its run folder."""
 
     columns = COLUMNS
 
@@ -259,7 +260,7 @@ class Simulation:
         if folder is not None:
             folder.resume() if resume else folder.start(extra_manifest, source_text)
         step, problem = self.resume_step, None
-        try:
+        with folder or nullcontext():  # the time series is closed however the loop ends
             try:
                 for result in self.steps():
                     step = result.step
@@ -279,9 +280,6 @@ class Simulation:
                 problem["last_checkpoint_step"] = folder.last_checkpoint_step() if folder is not None else None
             if folder is not None:
                 folder.end(step, problem)
-        finally:
-            if folder is not None:
-                folder.close()
         summary = self.summary("completed" if problem is None else "diverged",
                                folder.wall() if folder is not None else time.time() - t0)
         if problem is not None:
@@ -296,13 +294,14 @@ class Simulation:
         return step, (s.load_steps if s.kind == "quasi_static" else None)
 
     def summary(self, status: str, wall: float) -> dict:
+        """The run's key figures, from its last recorded step (a diverged step is not recorded)."""
         last = self.records[-1] if self.records else {}
         return {
             "title": self.setup.scene.title,
             "status": status,
             "steps": len(self.records),
             "sites": self.setup.lattice.n_sites,
-            "bonds_broken": self.bonds_broken_total,
+            "bonds_broken": last.get("bonds_broken_total", 0),
             "damage_max": last.get("damage_max"),
             "von_mises_max_MPa": last.get("von_mises_max_MPa"),
             "strain_energy_J": last.get("strain_energy_J"),

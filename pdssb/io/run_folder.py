@@ -185,6 +185,12 @@ class RunFolder:
         if self.ts is not None:
             self.ts.close()
 
+    def __enter__(self) -> RunFolder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def finish(self, summary: dict) -> None:
         """The manifest's wall time, status and summary; ``summary.json``."""
         finalize_manifest(self.out, wall_time_s=summary["wall_time_s"], status=summary["status"], summary=summary)
