@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
 from scipy.spatial.transform import Rotation
-from scipy.special import j0, j1, jn_zeros
 
+from pdssb.electrochem.crank import (
+    centre_cylinder_constant_flux,
+    centre_sphere_constant_flux,
+    uptake_cylinder_constant,
+    uptake_cylinder_resistance,
+    uptake_sphere_constant,
+    uptake_sphere_resistance,
+)
 from pdssb.electrochem.intercalation import (
     Intercalation,
     fit_conductances,
@@ -20,52 +26,6 @@ D_FAST = 1.0e-14  # m² s⁻¹, seed 003 D11 = D22
 D_SLOW = 1.0e-20  # m² s⁻¹, seed 003 D33
 DX = 1.0e-7
 H = 1.0e-6  # 2D thickness
-
-
-def _roots(f, n, step=1e-3):
-    """The first n positive roots of f (sign changes on a fine grid, refined by Brent)."""
-    x = np.arange(step, 8.0 * n + 10.0, step)
-    fx = f(x)
-    idx = np.nonzero(np.sign(fx[:-1]) != np.sign(fx[1:]))[0]
-    out = [brentq(f, x[i], x[i + 1]) for i in idx if abs(fx[i]) < 1e3 and abs(fx[i + 1]) < 1e3]
-    return np.array(out[:n])
-
-
-def uptake_sphere_robin(tau, L, n=80):
-    """Crank (1975) §6.3.3, surface evaporation: M_t/M_∞ = 1 − Σ 6L² e^{−β²τ}/(β²(β² + L(L−1))), β cot β = 1 − L."""
-    b = _roots(lambda x: x * np.cos(x) - (1.0 - L) * np.sin(x), n)
-    return 1.0 - np.sum(6 * L**2 * np.exp(-np.outer(tau, b**2)) / (b**2 * (b**2 + L * (L - 1))), axis=1)
-
-
-def uptake_sphere_constant(tau, n=400):
-    """Crank (1975) eq. 6.20: M_t/M_∞ = 1 − (6/π²) Σ e^{−n²π²τ}/n²."""
-    k = np.arange(1, n + 1)
-    return 1.0 - 6.0 / np.pi**2 * np.sum(np.exp(-np.outer(tau, k**2 * np.pi**2)) / k**2, axis=1)
-
-
-def uptake_disc_robin(tau, L, n=80):
-    """Crank (1975) §5.3.2, surface evaporation: M_t/M_∞ = 1 − Σ 4L² e^{−β²τ}/(β²(β² + L²)), β J1(β) = L J0(β)."""
-    b = _roots(lambda x: x * j1(x) - L * j0(x), n)
-    return 1.0 - np.sum(4 * L**2 * np.exp(-np.outer(tau, b**2)) / (b**2 * (b**2 + L**2)), axis=1)
-
-
-def uptake_disc_constant(tau, n=400):
-    """Crank (1975) eq. 5.23: M_t/M_∞ = 1 − Σ (4/α_n²) e^{−α_n²τ}, J0(α_n) = 0."""
-    a = jn_zeros(0, n)
-    return 1.0 - np.sum(4.0 / a**2 * np.exp(-np.outer(tau, a**2)), axis=1)
-
-
-def centre_sphere_flux(tau, n=600):
-    """Constant flux F into a sphere (Crank ch. 6): c(0,t) D/(F a) = 3τ − 3/10 − 2 Σ e^{−λ²τ}/(λ sin λ), tan λ = λ."""
-    lam = np.array([brentq(lambda x: np.tan(x) - x, k * np.pi + 1e-9, k * np.pi + np.pi / 2 - 1e-9)
-                    for k in range(1, n + 1)])
-    return 3 * tau - 0.3 - 2 * np.sum(np.exp(-np.outer(tau, lam**2)) / (lam * np.sin(lam)), axis=1)
-
-
-def centre_disc_flux(tau, n=600):
-    """Constant flux F into a cylinder (Crank ch. 5): c(0,t) D/(F a) = 2τ − 1/4 − 2 Σ e^{−λ²τ}/(λ² J0(λ)), J1(λ) = 0."""
-    lam = jn_zeros(1, n)
-    return 2 * tau - 0.25 - 2 * np.sum(np.exp(-np.outer(tau, lam**2)) / (lam**2 * j0(lam)), axis=1)
 
 
 def ball(dim, radius_sites, m=3, tensor=None):
@@ -303,7 +263,7 @@ def test_sphere_uptake_matches_crank():
     surface concentration) it follows Crank eq. 6.20 within 5 % for τ ≥ 0.2 (before that the outer layer of
     sites, filled at once, is a Δx/a effect)."""
     taus = np.array([0.05, 0.1, 0.2, 0.4])
-    for L, exact, tol_from in ((2.0, uptake_sphere_robin(taus, 2.0), 0), (1e4, uptake_sphere_constant(taus), 2)):
+    for L, exact, tol_from in ((2.0, uptake_sphere_resistance(taus, 2.0), 0), (1e4, uptake_sphere_constant(taus), 2)):
         ic, a_eq, a_exact, _ = ball(3, 8)
         ic.set_concentration(0.0)
         m = march(ic, a_eq, taus, robin(ic, a_exact, L, a_eq)) / (ic.n * ic.volume)
@@ -314,8 +274,8 @@ def test_disc_uptake_matches_crank():
     """Diffusion into a disc (2D, a = 16 Δx, m = 3): L = 2 against Crank's cylinder surface-evaporation series
     within 3 % for τ ≥ 0.02; L = 10⁴ against Crank eq. 5.23 within 5 % for τ ≥ 0.1."""
     taus = np.array([0.02, 0.05, 0.1, 0.2, 0.4])
-    for L, exact, tol, tol_from in ((2.0, uptake_disc_robin(taus, 2.0), 0.03, 0),
-                                    (1e4, uptake_disc_constant(taus), 0.05, 2)):
+    for L, exact, tol, tol_from in ((2.0, uptake_cylinder_resistance(taus, 2.0), 0.03, 0),
+                                    (1e4, uptake_cylinder_constant(taus), 0.05, 2)):
         ic, a_eq, a_exact, _ = ball(2, 16)
         ic.set_concentration(0.0)
         m = march(ic, a_eq, taus, robin(ic, a_exact, L, a_eq)) / (ic.n * ic.volume)
@@ -340,7 +300,7 @@ def test_centre_concentration_under_constant_flux(dim, radius, tol, steps):
             ic.step(dt, q)
         t = tau * a_eq**2 / D_FAST
         out.append(ic.c[ic.index[centre]] * D_FAST / (F * a_eq))
-    exact = centre_sphere_flux(taus) if dim == 3 else centre_disc_flux(taus)
+    exact = centre_sphere_constant_flux(taus) if dim == 3 else centre_cylinder_constant_flux(taus)
     assert np.allclose(np.array(out) / exact, 1.0, atol=tol), np.array(out) / exact
 
 
