@@ -167,9 +167,25 @@ class Cell:
                                   float(equivalent_diameter(mean_volume, 3)))
 
     def tensors(self, principal: np.ndarray) -> np.ndarray:
-        """(G, d, d) lab-frame tensors of every grain; in 2D the x–y block (the section plane's projection)."""
+        """(G, d, d) lab-frame tensors of every grain; in 2D the x–y block (the section plane's projection).
+
+        This is the in-plane diffusivity of the section (no gradient along z). An eigenstrain needs
+        :meth:`plane_strain_eigenstrain` instead: the out-of-plane component acts in plane strain too.
+        """
         t = self.micro.lab_tensors(principal)
         return t if self.dim == 3 else t[:, :2, :2].copy()
+
+    def plane_strain_eigenstrain(self, principal: np.ndarray, nu: float) -> np.ndarray:
+        """(G, 2, 2): the in-plane eigenstrain that gives a plane-strain 2D body the stresses of the 3D one.
+
+        With ε_zz = 0, σ_αβ = λ(ε_γγ − ε*_γγ − ε*_zz) δ_αβ + 2μ (ε_αβ − ε*_αβ). A 2D law with eigenstrain e*
+        gives λ(ε_γγ − e*_γγ) δ + 2μ(ε − e*); the two agree for e* = ε*_xy + a I with 2a(λ + μ) = λ ε*_zz,
+        i.e. a = ν ε*_zz. ``principal`` is per unit Δc along the crystal axes.
+        """
+        if self.dim != 2:
+            raise ValueError("the plane-strain eigenstrain belongs to the 2D section")
+        t = self.micro.lab_tensors(principal)
+        return t[:, :2, :2] + float(nu) * t[:, 2, 2][:, None, None] * np.eye(2)
 
 
 def build_cell(spec: CellSpec, dx: float, dim: int = 3, halo: int = 0, thickness: float | None = None) -> Cell:

@@ -97,6 +97,28 @@ def test_section_keeps_3d_grains_and_projects_tensors():
     assert radii.min() >= 0.05e-6 and radii.max() <= 3.0e-6
 
 
+def test_plane_strain_eigenstrain_gives_the_3d_stress():
+    """Plane strain (ε_zz = 0): the 2D isotropic law with e* = ε*_xy + ν ε*_zz I gives, for any in-plane strain,
+    the in-plane stress of the 3D law σ = λ tr(ε − ε*) I + 2μ (ε − ε*) with the full 3D eigenstrain."""
+    sec = build_cell(CellSpec(seed=8), 0.25e-6, dim=2, thickness=0.25e-6)
+    E, nu = 150e9, 0.25
+    lam, mu = E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
+    theta = np.array([1.0, 1.0, -1.0]) * 4e-7 * -3e4
+    e2 = sec.plane_strain_eigenstrain(theta, nu)
+    e3 = sec.micro.lab_tensors(theta)
+    rng = np.random.default_rng(0)
+    for g in range(sec.micro.n_grains):
+        eps2 = rng.normal(scale=1e-3, size=(2, 2))
+        eps2 = 0.5 * (eps2 + eps2.T)
+        eps3 = np.zeros((3, 3))
+        eps3[:2, :2] = eps2
+        s3 = lam * np.trace(eps3 - e3[g]) * np.eye(3) + 2 * mu * (eps3 - e3[g])
+        s2 = lam * np.trace(eps2 - e2[g]) * np.eye(2) + 2 * mu * (eps2 - e2[g])
+        assert np.allclose(s2, s3[:2, :2], rtol=0, atol=1e-9 * E * 1e-3)
+    with pytest.raises(ValueError, match="2D"):
+        build_cell(CellSpec(seed=8), 0.5e-6, dim=3).plane_strain_eigenstrain(theta, nu)
+
+
 def test_grain_map_separates_adjacent_grains(cell3d):
     """The colour pseudo ids (lattice/grains.py) differ across every grain boundary of the particle, so a bond
     joins two ids of the NCM family exactly when it crosses a grain boundary; the matrix keeps its id."""
