@@ -10,8 +10,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from pdssb.electrochem import crank
-from pdssb.electrochem.intercalation import Intercalation, fit_conductances, surface_areas
-from pdssb.lattice.grid import Lattice
+from pdssb.electrochem.intercalation import fit_conductances
 from pdssb.lattice.stencil import Stencil
 
 D11, D33, DX, H = 1e-14, 1e-20, 1e-7, 1e-6
@@ -37,22 +36,6 @@ def fit_table(n: int) -> None:
               f"{np.mean(leak):.4f} / {np.max(leak):.4f} | {np.max(fast):.1e} |")
 
 
-def ball(dim, radius, m=3):
-    n = 2 * radius + 5
-    lattice = Lattice((n,) * dim, DX, 0, origin=(-(n / 2) * DX,) * dim)
-    x = lattice.positions()
-    r = np.linalg.norm(x, axis=1)
-    active = r < radius * DX
-    st = Stencil(dim, m)
-    h = H if dim == 2 else None
-    area = surface_areas(lattice, st, active, ~active, h)
-    ic = Intercalation(lattice, st, active, np.zeros(lattice.n_sites, int), np.array([D11 * np.eye(dim)]), area,
-                       thickness=h)
-    a_eq = (3 * ic.n * DX**3 / (4 * np.pi)) ** (1 / 3) if dim == 3 else np.sqrt(ic.n * DX**2 / np.pi)
-    a_exact = 4 * np.pi * a_eq**2 if dim == 3 else 2 * np.pi * a_eq * H
-    return ic, a_eq, a_exact, int(np.argmin(r))
-
-
 def crank_table() -> None:
     taus = np.array([0.02, 0.05, 0.1, 0.2, 0.4, 0.8])
     print("| body | a/Δx | m | boundary | area count / exact | lattice / closed form at τ = "
@@ -61,7 +44,7 @@ def crank_table() -> None:
     for dim, radius in ((3, 8), (3, 10), (2, 16), (2, 24)):
         for kind in ("resistance L = 2", "constant concentration (L = 10⁴)", "constant flux, centre"):
             t0 = time.time()
-            ic, a_eq, a_exact, centre = ball(dim, radius)
+            ic, a_eq, a_exact, centre = crank.lattice_ball(dim, radius, dx=DX, thickness=H, diffusivity=D11)
             ic.set_concentration(0.0)
             ratio = a_exact / ic.area.sum()
             out, t = [], 0.0

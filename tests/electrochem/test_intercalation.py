@@ -6,6 +6,7 @@ from scipy.spatial.transform import Rotation
 
 from pdssb.electrochem.crank import (
     centre_cylinder_constant_flux,
+    lattice_ball,
     centre_sphere_constant_flux,
     uptake_cylinder_constant,
     uptake_cylinder_resistance,
@@ -28,21 +29,8 @@ DX = 1.0e-7
 H = 1.0e-6  # 2D thickness
 
 
-def ball(dim, radius_sites, m=3, tensor=None):
-    """An isotropic (or given-tensor) sphere / disc of active material centred on a site, matrix around it."""
-    n = 2 * int(np.ceil(radius_sites)) + 5
-    lattice = Lattice((n,) * dim, DX, 0, origin=(-(n / 2) * DX,) * dim)
-    x = lattice.positions()
-    r = np.linalg.norm(x, axis=1)
-    active = r < radius_sites * DX
-    st = Stencil(dim, m)
-    h = H if dim == 2 else None
-    area = surface_areas(lattice, st, active, ~active, h)
-    t = np.array([D_FAST * np.eye(dim) if tensor is None else tensor])
-    ic = Intercalation(lattice, st, active, np.zeros(lattice.n_sites, int), t, area, thickness=h)
-    a_eq = (3 * ic.n * DX**3 / (4 * np.pi)) ** (1 / 3) if dim == 3 else np.sqrt(ic.n * DX**2 / np.pi)
-    a_exact = 4 * np.pi * a_eq**2 if dim == 3 else 2 * np.pi * a_eq * H
-    return ic, a_eq, a_exact, int(np.argmin(r))
+def ball(dim, radius_sites, m=3):
+    return lattice_ball(dim, radius_sites, m, dx=DX, thickness=H, diffusivity=D_FAST)
 
 
 def march(ic, a_eq, taus, flux, steps=15):
