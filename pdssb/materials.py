@@ -11,7 +11,7 @@ Seed papers cited here:
 
 * seed 000 -- Liu et al., Adv. Mater. 35 (2023) 2301152 (Table 1: LAGP and Li).
 * seed 001 -- Singh et al., Adv. Sci. (2023), Li|Li6PS5Cl kinetics.
-* seed 003 -- Yuan, Lu, Xu, composite-cathode failure in ASSBs (LLZO 150 GPa).
+* seed 003 -- Yuan, Lu, Xu, composite-cathode failure in ASSBs (LLZO 150 GPa, NCM111 K_IC).
 * seed 004 -- Yao et al., Adv. Energy Sustainability Res. (2023) 2300165
   (doi 10.1002/aesr.202300165), review quoting K_IC and moduli of SEs and Li.
 
@@ -418,6 +418,85 @@ LI = MaterialData(
 )
 
 
+# ---------------------------------------------------------------------- #
+# NCM111 and the ECBD: the composite cathode of seed 003
+# ---------------------------------------------------------------------- #
+# The intercalation data of NCM111 (c_max, diffusivity tensor, expansion, kinetics, OCP) live with its
+# open-circuit potential in pdssb/electrochem/ocv.py.
+NCM111_MATERIAL = MaterialData(
+    name="NCM111",
+    role="other",
+    description="LiNi1/3Mn1/3Co1/3O2, layered oxide cathode active material (the secondary particle of seed 003)",
+    youngs_modulus=Sourced(
+        150.0 * _GPA,
+        "Pa",
+        "assumed: seed 003 gives no modulus for NCM111; 150 GPa, equal to the surrounding LLZO (seed 003), "
+        "is within the 10^2 GPa range that nanoindentation reports for layered NCM oxides (seed 003 ref. 47: "
+        "Sharma et al., Extreme Mech. Lett. 58 (2023) 101920); to be replaced by a measured NCM111 value",
+    ),
+    poisson_ratio=Sourced(
+        0.25,
+        "-",
+        "assumed: no seed gives nu of NCM111; 0.25 is what bond-based peridynamics represents in 3D and "
+        "plane strain",
+    ),
+    density=Sourced(
+        4.76 * _G_CM3,
+        "kg m^-3",
+        "literature value (not in the seeds): crystallographic density of LiNi1/3Mn1/3Co1/3O2, R-3m, "
+        "a = 2.86 A, c = 14.24 A, Z = 3, M = 96.46 g mol^-1 (Ohzuku & Makimura, Chem. Lett. 30 (2001) 642)",
+    ),
+    fracture_toughness=Sourced(
+        0.1 * _MPA,
+        "Pa m^0.5",
+        f"{_S003}, sec. 2: 'fracture toughness (~0.1 MPa m^1/2 for NCM)', after Sharma et al., "
+        "Extreme Mech. Lett. 58 (2023) 101920",
+    ),
+    ionic_conductivity=None,
+    electronic_conductivity=None,
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=None,
+)
+
+ECBD = MaterialData(
+    name="ECBD",
+    role="electrolyte",
+    description="electrolyte-carbon black domain of seed 003: LLZO with carbon black, homogenised, "
+                "conducting both Li ions and electrons",
+    youngs_modulus=Sourced(
+        150.0 * _GPA,
+        "Pa",
+        f"{_S003}: LLZO 'owns Young's modulus of 150 GPa'; the homogenised ECBD is taken as stiff as LLZO "
+        "(assumed: the carbon fraction and porosity are not given)",
+    ),
+    poisson_ratio=Sourced(0.26, "-", "assumed equal to LLZO: Yu et al., Chem. Mater. 28 (2016) 197"),
+    density=Sourced(5.11 * _G_CM3, "kg m^-3", "assumed equal to LLZO (crystallographic 5.11 g cm^-3)"),
+    fracture_toughness=Sourced(
+        1.25 * _MPA, "Pa m^0.5", f"assumed equal to LLZO, {_S004}: 0.86-1.63 MPa m^0.5 (midpoint)"
+    ),
+    ionic_conductivity=Sourced(
+        3.0e-4 * _S_CM * 0.8**1.5,
+        "S m^-1",
+        "assumed: LLZO 3e-4 S cm^-1 (Murugan, Thangadurai, Weppner 2007) times the Bruggeman factor "
+        "phi^1.5 of an LLZO volume fraction phi = 0.8 in the ECBD (seed 003 gives neither the fraction nor "
+        "the effective conductivity)",
+    ),
+    electronic_conductivity=Sourced(
+        10.0,
+        "S m^-1",
+        "assumed: 10 S m^-1, the order of carbon-black percolated composites; seed 003 gives no value. "
+        "Over the 15 um cathode at 1C it drops microvolts, so the electrons never limit the cell",
+    ),
+    yield_stress=None,
+    molar_volume=None,
+    conductivity_activation_energy=None,
+    conductivity_reference_temperature=Sourced(
+        298.15, "K", "LLZO's: Murugan, Thangadurai, Weppner 2007, conductivity at 25 C"
+    ),
+)
+
+
 #: The material library, keyed by canonical name.
 LIBRARY: dict[str, MaterialData] = {
     "LAGP": LAGP,
@@ -425,6 +504,8 @@ LIBRARY: dict[str, MaterialData] = {
     "LATP": LATP,
     "Li6PS5Cl": LI6PS5CL,
     "Li": LI,
+    "NCM111": NCM111_MATERIAL,
+    "ECBD": ECBD,
 }
 
 #: Alternative names accepted by :func:`get_material`.

@@ -9,7 +9,7 @@ import pytest
 
 from pdssb.materials import LIBRARY, MaterialData, Sourced, get_material
 
-EXPECTED_KEYS = {"LAGP", "LLZO", "LATP", "Li6PS5Cl", "Li"}
+EXPECTED_KEYS = {"LAGP", "LLZO", "LATP", "Li6PS5Cl", "Li", "NCM111", "ECBD"}
 
 SI_UNITS = {
     "youngs_modulus": "Pa",
@@ -96,6 +96,18 @@ def test_electrolytes_have_toughness_and_ionic_conductivity():
         assert m.fracture_energy() > 0.0
 
 
+def test_composite_cathode_entries_cite_seed003():
+    """NCM111's K_IC and the ECBD's stiffness are seed 003's; the values it does not give are marked assumed."""
+    ncm, ecbd = LIBRARY["NCM111"], LIBRARY["ECBD"]
+    assert ncm.fracture_toughness.value == 0.1e6 and "seed 003" in ncm.fracture_toughness.source
+    assert ecbd.youngs_modulus.value == 150e9 and "seed 003" in ecbd.youngs_modulus.source
+    assert "assumed" in ncm.youngs_modulus.source
+    for s in (ecbd.ionic_conductivity, ecbd.electronic_conductivity):
+        assert "assumed" in s.source
+    assert ecbd.ionic_conductivity.value < LIBRARY["LLZO"].ionic_conductivity.value
+    assert ecbd.role == "electrolyte" and ncm.role == "other"
+
+
 def test_li_has_no_fracture_toughness():
     li = get_material("Li")
     assert li.fracture_toughness is None
@@ -146,7 +158,7 @@ def test_activation_energy_only_where_sourced():
     lpscl = LIBRARY["Li6PS5Cl"]
     assert lpscl.conductivity_activation_energy.value == 0.40
     assert lpscl.ionic_conductivity.value == pytest.approx(0.165, rel=1e-12)
-    for key in ("LAGP", "LLZO", "LATP", "Li"):
+    for key in ("LAGP", "LLZO", "LATP", "Li", "NCM111", "ECBD"):
         assert LIBRARY[key].conductivity_activation_energy is None
 
 

@@ -138,9 +138,18 @@ def build_grains(lattice: Lattice, stencil: Stencil, ids: np.ndarray, material_i
                  box: np.ndarray, mean_size: float, seed: int) -> GrainMap:
     """Grains of material ``material_id`` (sites where ``ids`` equals it); pseudo ids from ``first_free_id``."""
     mask = ids == material_id
-    x = lattice.positions()[mask]
-    nearest, centres = voronoi_grains(x, box, mean_size, seed)
-    # number the grains that hold a site 1..n, in the order of their centres (deterministic)
+    nearest, centres = voronoi_grains(lattice.positions()[mask], box, mean_size, seed)
+    return grains_from_labels(lattice, stencil, ids, material_id, first_free_id, nearest, centres, mean_size)
+
+
+def grains_from_labels(lattice: Lattice, stencil: Stencil, ids: np.ndarray, material_id: int, first_free_id: int,
+                       nearest: np.ndarray, centres: np.ndarray, mean_size: float) -> GrainMap:
+    """The :class:`GrainMap` of a tessellation given as the centre index of each site of ``material_id``.
+
+    ``nearest`` holds, for the material's sites in lattice order, the index of their grain's centre in
+    ``centres``; grains that hold a site are numbered 1..n in the order of their centres.
+    """
+    mask = ids == material_id
     used, label = np.unique(nearest, return_inverse=True)
     grain_ids = np.zeros(lattice.n_sites, np.int32)
     grain_ids[mask] = label.astype(np.int32) + 1
