@@ -32,7 +32,7 @@ from .config.resolve import Setup
 from .electrochem.conduction import LI, SE, Conduction
 from .electrochem.kinetics import KineticsParams
 from .lattice.defects import FACES
-from .mechanics.pmb import ID_MASK, reform_bonds
+from .mechanics.pmb import ID_MASK
 from .simulation import Simulation
 from .units import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
 
@@ -261,7 +261,7 @@ class CoupledSimulation(Simulation):
         words[pidx] = (words[pidx] & ~ID_MASK) | self.li_id
         self.model.mat.from_numpy(words)
         self._convert.from_numpy(lat.scatter(convert.astype(np.int32)))
-        reform_bonds(self.model.mat, self._convert, self.model.lin, self.model.bits)
+        self.model.reform_bonds(self._convert)
         self.model.refresh_material_flags()
         self.li_added[convert] = 0.0
         self.report_mask = self.role_of[self.ids] == SE

@@ -16,13 +16,13 @@ Interfaces between two materials are not free surfaces (both sides are non-void)
 
 import taichi as ti
 
-from .pmb import SURFACE_FLAG, nd
+from .pmb import SURFACE_FLAG, bond_is_set, nd
 
 
 @ti.kernel
-def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template(),
+def surface_factors(mat: nd, present: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template(),
                     p: ti.template(), q: ti.template()):
-    """g_a = Σ_all w / Σ_present w per axis a, with w = β |ξ|^q n_a^p.
+    """g_a = Σ_all w / Σ_present w per axis a, with w = β |ξ|^q n_a^p; ``present``: bond bits.
 
     p = 4, q = 1 for the elastic energy of a PMB body (this module); p = 2, q = 0 for the
     conduction operator (electrochem/conduction.py), whose flux is second order in the bond.
@@ -36,7 +36,7 @@ def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: 
                 n = xi[k] / xlen[k]
                 w = beta[k] * xlen[k] ** q * n**p
                 full += w
-                if mat[i + lin[k]] != 0:
+                if bond_is_set(present, i, k):
                     have += w
             for a in ti.static(range(dim)):
                 if have[a] > 0:
