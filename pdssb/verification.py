@@ -249,15 +249,16 @@ def li_slit_onset(half_length: int, eigenstrain: float = 1e-3, width_factor: flo
                 onset_eigenstrain=eigenstrain / ratio)
 
 
-#: Tada's crack-mouth opening of an edge crack in a half-plane under uniform crack-face pressure,
-#: CMOD = 4·V(0)·p·a/E″ with V(0) = 1.454 (Tada, Paris & Irwin, The Stress Analysis of Cracks
-#: Handbook, 3rd ed. 2000, §2.11, edge crack in a semi-infinite plate: δ = 4σa/E′·1.454)
+#: Tada's crack-mouth opening of an edge crack in a half-plane under uniform crack-face pressure p
+#: (equal, by superposition, to remote tension p): CMOD = 4·1.454·p·a/E″ (Tada, Paris & Irwin, The
+#: Stress Analysis of Cracks Handbook, edge crack in a semi-infinite plate, δ = 4σa/E′·V(0), V(0) = 1.454;
+#: a finite-element check, tools/edge_crack_fe.py, gives 5.83)
 TADA_EDGE_CMOD = 4.0 * 1.454
 
 
 def tada_edge_crack_cmod(a_over_b: float) -> float:
     """CMOD·E″/(p·a) of an edge crack in a strip of width b: 4·V1(a/b), Tada's single-edge-notch form
-    V1 = [1.46 + 3.42 (1 − cos(πs/2))] / cos²(πs/2), s = a/b (Tada §2.11; 1.46 → 1.454 as s → 0)."""
+    V1 = [1.46 + 3.42 (1 − cos(πs/2))] / cos²(πs/2), s = a/b (1.46 against 1.454 as s → 0)."""
     c = np.cos(0.5 * np.pi * a_over_b)
     return 4.0 * (1.46 + 3.42 * (1.0 - c)) / (c * c)
 

@@ -10,8 +10,13 @@ directions that lost neighbours. A bond takes the harmonic mean ḡ = 2/(1/g_i +
 arithmetic mean of the original method over-stiffens the rows just inside a face: measured
 uniaxial-tension modulus error on a 16-site-wide plane-strain strip 1.8 % → 1.4 %, 12³-section
 3D bar 3.7 % → 2.7 %) and the ellipse/ellipsoid interpolation G_ij = (Σ_a n_a² / ḡ_a²)^(−½).
-The remaining error falls as δ/W with the bar width W (see docs/verification.md). Factors come from the intact configuration once.
-Interfaces between two materials are not free surfaces (both sides are non-void): g = 1 there.
+The remaining error falls as δ/W with the bar width W (see docs/verification.md).
+
+Factors come once from the bonds the geometry allows (line of sight, pmb.init_bonds): the faces of
+void, slits one site wide included, are free surfaces. Bonds cut by a pre-crack count as present, as
+those of a crack the run grows do, so a pre-crack's faces are not corrected (the choice and its
+measured cost: docs/scenes.md, "Line of sight and pre-cracks"). Interfaces between two materials
+are not free surfaces (both sides are solid): g = 1 there.
 """
 
 import taichi as ti
