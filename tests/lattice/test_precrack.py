@@ -180,3 +180,31 @@ points = [["0 um", "2 um"], ["1.6 um", "2 um"]]
     assert "[[precracks]]" in dumped and '"1.6 um"' in dumped
     again = resolve(validate_scene(parse_scene_text(dumped)))
     assert np.array_equal(again.precrack_cuts, setup.precrack_cuts)
+
+
+def test_a_3d_scene_polygon_separates_what_it_spans():
+    """A square pre-crack spanning a 3D body's whole cross-section (the plane z = 2 µm) cuts it in two:
+    its intact bonds hold two pieces, and no site is removed."""
+    from pdssb.config.loader import parse_scene_text, validate_scene
+    from pdssb.config.resolve import resolve
+    from pdssb.simulation import Simulation
+
+    text = '''
+[domain]
+dim = 3
+size = ["3 um", "3 um", "4 um"]
+dx = "0.5 um"
+[materials.LAGP]
+base = "LAGP"
+[[bodies]]
+material = "LAGP"
+[[precracks]]
+type = "polygon"
+vertices = [["0 um", "0 um", "2 um"], ["3 um", "0 um", "2 um"], ["3 um", "3 um", "2 um"], ["0 um", "3 um", "2 um"]]
+'''
+    setup = resolve(validate_scene(parse_scene_text(text)))
+    model = Simulation(setup).model
+    n, label = model.pieces(setup.material_ids != 0)
+    assert n == 2 and (setup.material_ids != 0).all()
+    z = setup.lattice.positions()[:, 2]
+    assert len(np.unique(label[z < 2e-6])) == 1 and len(np.unique(label[z > 2e-6])) == 1
