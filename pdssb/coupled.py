@@ -37,7 +37,7 @@ from .config.resolve import Setup
 from .electrochem.conduction import Conduction
 from .electrochem.kinetics import KineticsParams
 from .lattice.defects import FACES
-from .mechanics.pmb import ID_MASK, reform_bonds
+from .mechanics.pmb import ID_MASK
 from .roles import LI, SiteRoles, role_codes
 from .simulation import Simulation
 from .step import CellSolve, FailureChecks, StepResult
@@ -272,7 +272,7 @@ class CoupledSimulation(Simulation):
         words[pidx] = (words[pidx] & ~ID_MASK) | self.li_id
         self.model.mat.from_numpy(words)
         self._convert.from_numpy(lat.scatter(convert.astype(np.int32)))
-        reform_bonds(self.model.mat, self._convert, self.model.lin, self.model.bits)
+        self.model.reform_bonds(self._convert)
         self.model.refresh_material_flags()
         self.li_added[convert] = 0.0
         self.report_mask = self.roles.se

@@ -41,7 +41,8 @@ class Simulation:
     def __init__(self, setup: Setup, precision: str = "f64"):
         self.setup = setup
         self.model = MechanicsModel(setup.lattice, setup.stencil, setup.mechanics_ids, setup.table, setup.setting,
-                                    setup.thickness, precision, setup.scene.domain.surface_correction)
+                                    setup.thickness, precision, setup.scene.domain.surface_correction,
+                                    setup.precrack_cuts)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
         if setup.scene.solver.method == "direct" and setup.scene.solver.kind == "quasi_static":
             self.model.use_direct_solver(setup.scene.solver.preconditioner)

@@ -7,6 +7,7 @@ measured quantity next to the closed form it should reproduce (MODEL.md §7).
 from __future__ import annotations
 
 import numpy as np
+import taichi as ti
 
 from .lattice.grid import Lattice
 from .lattice.stencil import Stencil
@@ -20,7 +21,7 @@ RHO_REF = 2000.0  # kg m^-3
 
 
 def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1.0, m: float = 3.0,
-           ids: np.ndarray | None = None, thickness: float | None = None):
+           ids: np.ndarray | None = None, thickness: float | None = None, cuts: np.ndarray | None = None):
     dim = 3 if setting == "3d" else 2
     h = (thickness or dx) if dim == 2 else None
     stencil = Stencil(dim, m)
@@ -29,7 +30,7 @@ def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1
     spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc, "error")
     table = build_bond_table([spec], {}, setting, stencil, dx, vol, h)
     mat = np.ones(lattice.n_sites, np.int32) if ids is None else ids
-    return MechanicsModel(lattice, stencil, mat, table, setting, h, "f64"), lattice, vol, h
+    return MechanicsModel(lattice, stencil, mat, table, setting, h, "f64", cuts=cuts), lattice, vol, h
 
 
 def uniaxial_tension(setting: str, width: int, length: int | None = None, strain: float = 1e-4,
@@ -247,3 +248,99 @@ def li_slit_onset(half_length: int, eigenstrain: float = 1e-3, width_factor: flo
     kic = lagp.fracture_toughness.value
     return dict(onset_pressure=p / ratio, griffith=kic / (y * np.sqrt(np.pi * a)), half_length=a,
                 onset_eigenstrain=eigenstrain / ratio)
+
+
+#: Tada's crack-mouth opening of an edge crack in a half-plane under uniform crack-face pressure p
+#: (equal, by superposition, to remote tension p): CMOD = 4·1.454·p·a/E″ (Tada, Paris & Irwin, The
+#: Stress Analysis of Cracks Handbook, edge crack in a semi-infinite plate, δ = 4σa/E′·V(0), V(0) = 1.454;
+#: a finite-element check, tools/edge_crack_fe.py, gives 5.83)
+TADA_EDGE_CMOD = 4.0 * 1.454
+
+
+def tada_edge_crack_cmod(a_over_b: float) -> float:
+    """CMOD·E″/(p·a) of an edge crack in a strip of width b: 4·V1(a/b), Tada's single-edge-notch form
+    V1 = [1.46 + 3.42 (1 − cos(πs/2))] / cos²(πs/2), s = a/b (1.46 against 1.454 as s → 0)."""
+    c = np.cos(0.5 * np.pi * a_over_b)
+    return 4.0 * (1.46 + 3.42 * (1.0 - c)) / (c * c)
+
+
+def edge_crack_opening(kind: str, crack_sites: int, width_ratio: float = 5.0, height_ratio: float = 2.0,
+                       faces: str = "geometry", m: float = 3.0) -> dict:
+    """An edge crack of depth a under a uniform pressure p on its faces, plane strain; returns its CMOD.
+
+    ``kind``: "precrack" (a declared segment that cuts bonds, lattice/precrack.py), "slit1" or
+    "slit2" (void sites one or two rows thick, which line of sight keeps from being bridged). The
+    plate is b = ``width_ratio``·a wide (crack direction) and ``height_ratio``·b high, free on every
+    side (three pinned components remove the rigid-body modes, no reaction: the load is balanced).
+
+    Pressure on peridynamic crack faces: the crack face is the boundary of the cells of the row of
+    sites next to the crack. A traction p on it is a force p·A per site (A = Δx·h in 2D: the face
+    area of one cell), i.e. a body force density b = p·A/V = p/Δx on each face site, normal to the
+    crack and pushing the faces apart. The resultant per unit crack length is exactly p.
+
+    CMOD: the opening u_y(upper face) − u_y(lower face) of the first two columns (at x = Δx/2, 3Δx/2),
+    extrapolated linearly to the mouth x = 0. Closed form: CMOD = 4·V1(a/b)·p·a/E″, E″ = E/(1−ν²)
+    (:func:`tada_edge_crack_cmod`). Also returned: the crack opening area per unit thickness
+    A = Σ_columns δ Δx, whose half-plane closed form is π·1.1215²·p a²/E″ (energy: A = 2∫K²/(E″p) da).
+
+    ``faces`` (surface correction): "geometry" as the engine has it (from the bonds the geometry
+    allows: slit faces are free surfaces, pre-crack faces are not), "cut" (pre-crack cuts also count
+    as missing bonds) or "sites" (every non-void neighbour counts: the cross-slit bonds are not missed).
+    """
+    dx, p = 1e-6, 1e6
+    w = {"precrack": 0, "slit1": 1, "slit2": 2}[kind]
+    a = crack_sites
+    nx = int(round(width_ratio * a))
+    nh = int(round(0.5 * height_ratio * nx))
+    shape = (nx, 2 * nh + w)
+    lattice = Lattice(shape, dx, halo=Stencil(2, m).reach)
+    ix = np.arange(shape[0]).repeat(shape[1])
+    iy = np.tile(np.arange(shape[1]), shape[0])
+    slit = (ix < a) & (iy >= nh) & (iy < nh + w)
+    ids = np.where(slit, 0, 1).astype(np.int32)
+    cuts = None
+    if kind == "precrack":
+        from .lattice.precrack import CrackSegment, cut_bonds
+
+        stencil = Stencil(2, m)
+        cuts = cut_bonds(lattice, stencil, CrackSegment((0.0, nh * dx), (a * dx, nh * dx)), ids)
+    model, lattice, vol, h = _model("strain", shape, dx, gc=None, m=m, ids=ids, cuts=cuts)
+    if faces != "geometry":
+        _surface_from(model, faces)
+    lower, upper = (iy == nh - 1), (iy == nh + w)
+    body = np.zeros((lattice.n_sites, 2))
+    body[upper & (ix < a), 1] = p / dx
+    body[lower & (ix < a), 1] = -p / dx
+    fix = np.zeros(lattice.n_sites, np.int32)
+    fix[upper & (ix == nx - 1)] = 3
+    fix[lower & (ix == nx - 1)] = 1
+    zero = np.zeros_like(body)
+    model.set_boundary(fix, zero, zero, body)
+    model.use_direct_solver("lu")
+    res = model.relax(1e-9, 200_000)
+    uy = model.field("u")[:, 1].reshape(shape)
+    opening = uy[:a, nh + w] - uy[:a, nh - 1]
+    cmod = 1.5 * opening[0] - 0.5 * opening[1]
+    e2 = E_REF / (1.0 - PD_POISSON["strain"] ** 2)
+    return dict(cmod=cmod, tada=tada_edge_crack_cmod(a / nx) * p * a * dx / e2,
+                tada_half_plane=TADA_EDGE_CMOD * p * a * dx / e2,
+                area=opening.sum() * dx, area_half_plane=np.pi * 1.1215**2 * p * (a * dx) ** 2 / e2,
+                converged=res.converged, shape=shape)
+
+
+def _surface_from(model: MechanicsModel, faces: str) -> None:
+    """Recompute the surface correction of ``model`` counting the bonds ``faces`` names (edge_crack_opening)."""
+    from .mechanics import pmb, surface
+
+    present = model.bits
+    if faces == "sites":
+        start, cells = np.zeros(model.stencil.size + 1, np.int32), np.zeros(1, np.int32)
+        cs, cl = ti.ndarray(ti.i32, start.size), ti.ndarray(ti.i32, 1)
+        cs.from_numpy(start)
+        cl.from_numpy(cells)
+        bits, present = (ti.ndarray(ti.u32, model.bits.shape) for _ in range(2))
+        pmb.init_bonds(model.mat, model.lin, cs, cl, bits, present)
+    surface.surface_factors(model.mat, present, model.lin, model.xi, model.xlen, model.beta, model.gcorr, 2, 4, 1)
+    surface.flag_surface_sites(model.mat, model.gcorr, 2)
+    pmb.flag_mixed_sites(model.mat, model.lin)
+    model.update_fictitious_density()

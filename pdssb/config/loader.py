@@ -31,7 +31,7 @@ def _field_path(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif part in ("box", "sphere", "circle", "ellipsoid", "ellipse", "half_space", "polygon", "stl",
-                      "semi_sphere", "semi_ellipsoid", "pyramid", "cube",
+                      "semi_sphere", "semi_ellipsoid", "pyramid", "cube", "segment",
                       "displacement", "velocity", "traction", "function-before[parse()]",
                       "function-after[dump()]", "literal['free']", "float"):
             continue  # pydantic's union-branch tags: not part of the user's path

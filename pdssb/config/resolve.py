@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..lattice import defects as dfx
+from ..lattice import precrack as pcx
 from ..lattice import shapes as shp
 from ..lattice.grains import GrainMap, build_grains, grain_volume
 from ..lattice.grid import Lattice
@@ -57,6 +58,7 @@ class Setup:
     # electrolyte name -> κ_ref, T_ref, E_a, κ(T) (electrochem scenes)
     conductivity: dict = field(default_factory=dict)
     grains: GrainMap | None = None  # [grains]: Voronoi grain ids and the bond ids of the polycrystal
+    precrack_cuts: np.ndarray | None = None  # [[precracks]]: the bonds they cut (rows of lattice.precrack.cut_bonds)
 
     @property
     def mechanics_ids(self) -> np.ndarray:
@@ -87,7 +89,7 @@ def bytes_per_site(dim: int, precision: str, words: int) -> int:
     vectors = 8 * dim * f  # u v force force_old body u_bc v_bc gcorr
     scalars = 7 * f  # eps lam fabs dmg dissipated vm hyd
     sigma = (3 if dim == 2 else 6) * f
-    return vectors + scalars + sigma + 4 + 4 + 4 * words
+    return vectors + scalars + sigma + 4 + 4 + 2 * 4 * words  # bond bits and allowed bits
 
 
 def _available_memory() -> int:
@@ -297,6 +299,7 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     if not (ids != 0).any():
         raise InputError("bodies", "no lattice site holds any material")
 
+    cuts = _resolve_precracks(scene, lattice, stencil, ids, size)
     grain_map, gb_spec = (None, None) if scene.grains is None else _resolve_grains(
         scene.grains, lattice, stencil, ids, index, materials, size, d.dx)
 
@@ -354,10 +357,49 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
     resolved = _resolved_scene(scene, materials, thickness)
     setup = Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
-                  fixmask, u_bc, v_bc, body, eig, table, grains=grain_map)
+                  fixmask, u_bc, v_bc, body, eig, table, grains=grain_map, precrack_cuts=cuts)
     if scene.electrochem is not None:
         _resolve_electrochem(setup, scene, index)
     return setup
+
+
+def _resolve_precracks(scene: Scene, lattice: Lattice, stencil: Stencil, ids: np.ndarray,
+                       size: np.ndarray) -> np.ndarray | None:
+    """The bonds the scene's pre-cracks cut; each pre-crack checked for dimension, extent and shape."""
+    dim, dx = lattice.dim, lattice.dx
+    rows = []
+    for q, pc in enumerate(scene.precracks):
+        where = f"precracks[{q}]"
+        if pc.type == "segment" and dim != 2:
+            raise InputError(f"{where}.type", 'a segment pre-crack is 2D; in 3D give a planar polygon (type = "polygon")')
+        if pc.type == "polygon" and dim != 3:
+            raise InputError(f"{where}.type", 'a polygon pre-crack is 3D; in 2D give a segment (type = "segment")')
+        key = "points" if pc.type == "segment" else "vertices"
+        pts = np.array([_vec(v, dim, f"{where}.{key}") for v in getattr(pc, key)])
+        for n, p in enumerate(pts):
+            if np.any(p < -1e-9 * dx) or np.any(p > size + 1e-9 * dx):
+                box = " x ".join(f"[0, {s * 1e6:.4g}]" for s in size)
+                at = ", ".join(f"{c * 1e6:.4g}" for c in p)
+                raise InputError(f"{where}.{key}", f"point {n} ({at}) um lies outside the domain {box} um")
+        if pc.type == "segment":
+            if np.linalg.norm(pts[1] - pts[0]) <= 1e-9 * dx:
+                raise InputError(f"{where}.points", "the two points coincide: a pre-crack needs a length")
+            crack = pcx.CrackSegment(tuple(pts[0]), tuple(pts[1]))
+        else:
+            _, normal, off = pcx.plane_of(pts)
+            span = float(np.ptp(pts, axis=0).max())
+            if not normal.any() or span == 0.0:
+                raise InputError(f"{where}.vertices", "the vertices enclose no area")
+            if off > 1e-6 * span:
+                raise InputError(f"{where}.vertices", f"not planar: a vertex lies {off * 1e6:.4g} um off the "
+                                                      "polygon's mean plane")
+            crack = pcx.CrackPolygon(tuple(map(tuple, pts)))
+        cut = pcx.cut_bonds(lattice, stencil, crack, ids)
+        if not len(cut):
+            raise InputError(where, "cuts no bond: it is shorter than the lattice resolves, or lies where there is "
+                                    "no material")
+        rows.append(cut)
+    return np.concatenate(rows) if rows else None
 
 
 def _resolve_grains(g, lattice: Lattice, stencil: Stencil, ids: np.ndarray, index: dict[str, int],

@@ -259,6 +259,23 @@ Defect = Annotated[
 ]
 
 
+class SegmentPreCrack(Strict):
+    """A 2D pre-crack: the segment between two points. It cuts bonds and removes no material."""
+
+    type: Literal["segment"]
+    points: list[list[Length]] = Field(min_length=2, max_length=2)
+
+
+class PolygonPreCrack(Strict):
+    """A 3D pre-crack: a planar polygon (either orientation). It cuts bonds and removes no material."""
+
+    type: Literal["polygon"]
+    vertices: list[list[Length]] = Field(min_length=3, max_length=1000)
+
+
+PreCrack = Annotated[Union[SegmentPreCrack, PolygonPreCrack], Field(discriminator="type")]
+
+
 class Region(Strict):
     """Sites on a domain face (a layer ``depth`` thick, one horizon by default) or inside a shape."""
 
@@ -561,6 +578,7 @@ class Scene(Strict):
     interfaces: list[Interface] = Field(default_factory=list, max_length=256)
     bodies: list[Body] = Field(min_length=1, max_length=1024)
     defects: list[Defect] = Field(default_factory=list, max_length=1024)
+    precracks: list[PreCrack] = Field(default_factory=list, max_length=1024)
     regions: dict[str, Region] = Field(default_factory=dict, max_length=256)
     boundary: list[Boundary] = Field(default_factory=list, max_length=256)
     eigenstrains: list[Eigenstrain] = Field(default_factory=list, max_length=256)

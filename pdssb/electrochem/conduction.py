@@ -219,7 +219,7 @@ class Conduction:
         self.area_per_bond = a_col / float((on[on > 0] * st.beta[on > 0]).sum())
         self.area.from_numpy((st.beta * self.area_per_bond).astype(model.np_float))
         self.gscale = d / (float((st.beta * st.length**2).sum()) * dx * dx)
-        surface_factors(model.mat, model.lin, model.xi, model.xlen, model.beta, self.g2, d, 2, 0)
+        surface_factors(model.mat, model.allowed, model.lin, model.xi, model.xlen, model.beta, self.g2, d, 2, 0)
 
     def use_direct_solver(self, preconditioner: str = "auto") -> None:
         from .direct import DirectConduction

@@ -9,7 +9,7 @@ s0 = √(5πG_c/(12Eδ)) (:func:`critical_stretch_continuum`); the lattice form 
 to separate the lattice exactly G_c instead of G_c up to the stencil's quadrature error.
 
 Only electrolyte–electrolyte and electrolyte–Li bonds break; a pair with s0 ≤ 0 never breaks.
-Damage φ_i = 1 − Σ_j μ_ij β_j / Σ_j β_j over the neighbours that exist (non-void).
+Damage φ_i = 1 − Σ_j μ_ij β_j / Σ_j β_j over the bonds the geometry allows (line of sight).
 """
 
 
@@ -99,15 +99,19 @@ def break_bonds(
 
 
 @ti.kernel
-def damage(mat: nd, bits: nd, lin: nd, beta: nd, out: nd):
-    """φ_i = 1 − Σ μ β / Σ β over existing (non-void) neighbours."""
+def damage(mat: nd, bits: nd, allowed: nd, lin: nd, beta: nd, out: nd):
+    """φ_i = 1 − Σ μ β / Σ β over the allowed bonds (those the geometry permits, pmb.init_bonds).
+
+    A bond cut by a pre-crack is allowed, so it counts as damage (a pre-crack is a crack); a bond
+    that line of sight never created (it crosses void) is geometry, and does not.
+    """
     for i in range(mat.shape[0]):
         d = 0.0
         if mat[i] != 0:
             tot = 0.0
             alive = 0.0
             for k in range(lin.shape[0]):
-                if mat[i + lin[k]] != 0:
+                if bond_is_set(allowed, i, k):
                     tot += beta[k]
                     if bond_is_set(bits, i, k):
                         alive += beta[k]

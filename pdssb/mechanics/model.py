@@ -13,6 +13,8 @@ import numpy as np
 import taichi as ti
 
 from ..lattice.grid import Lattice
+from ..lattice.precrack import clear_bits
+from ..lattice.sight import crossing_table
 from ..lattice.stencil import Stencil
 from ..backend import current
 from . import adr, blocked, fracture, pmb, stress, surface, verlet
@@ -26,9 +28,13 @@ class MechanicsModel:
 
     #: force kernel: "auto" (site-blocked on the CPU, per-site on CUDA), "site" or "blocked" (tests, A/B)
     force_path = "auto"
+    #: bonds need line of sight (lattice/sight.py); False bonds every pair of non-void sites (tests, A/B)
+    line_of_sight = True
 
     def __init__(self, lattice: Lattice, stencil: Stencil, material_ids: np.ndarray, table: BondTable,
-                 setting: str, thickness: float | None, precision: str = "f64", surface_correction: bool = True):
+                 setting: str, thickness: float | None, precision: str = "f64", surface_correction: bool = True,
+                 cuts: np.ndarray | None = None):
+        """``cuts``: bonds cut by pre-cracks (rows of lattice.precrack.cut_bonds), cleared after line of sight."""
         self.lattice = lattice
         self.stencil = stencil
         self.setting = setting
@@ -49,6 +55,8 @@ class MechanicsModel:
         self.mat = ti.ndarray(ti.i32, n)
         self.fixmask = ti.ndarray(ti.i32, n)
         self.bits = ti.ndarray(ti.u32, (n, stencil.words))
+        # the bonds the geometry allows (line of sight): Li filling re-forms only these; damage counts over them
+        self.allowed = ti.ndarray(ti.u32, (n, stencil.words))
         self.part = ti.ndarray(f, ((n + adr.BLOCK - 1) // adr.BLOCK, 4))
         self.stats = ti.ndarray(f, 5)
         k = stencil.size
@@ -75,9 +83,10 @@ class MechanicsModel:
             arr.fill(0)
         self.fixmask.fill(0)
         self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
-        pmb.init_bonds(self.mat, self.lin, self.bits)
+        self._init_bonds(cuts)
         if surface_correction:
-            surface.surface_factors(self.mat, self.lin, self.xi, self.xlen, self.beta, self.gcorr, self.dim, 4, 1)
+            surface.surface_factors(self.mat, self.allowed, self.lin, self.xi, self.xlen, self.beta, self.gcorr,
+                                    self.dim, 4, 1)
         else:
             self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
@@ -103,6 +112,26 @@ class MechanicsModel:
         self.direct = DirectSolver(self, preconditioner=preconditioner)
 
     # ------------------------------------------------------------ set-up
+    def _init_bonds(self, cuts: np.ndarray | None) -> None:
+        """Bonds between sites that see each other (pmb.init_bonds), less those the pre-cracks cut."""
+        start, cells = crossing_table(self.stencil)
+        if not self.line_of_sight:
+            start = np.zeros_like(start)
+        cross_lin = (cells.astype(np.int64) @ self.lattice.strides()).astype(np.int32)
+        cs = ti.ndarray(ti.i32, start.size)
+        cl = ti.ndarray(ti.i32, max(cross_lin.size, 1))
+        cs.from_numpy(start)
+        cl.from_numpy(cross_lin if cross_lin.size else np.zeros(1, np.int32))
+        pmb.init_bonds(self.mat, self.lin, cs, cl, self.bits, self.allowed)
+        if cuts is not None and len(cuts):
+            bits = self.bits.to_numpy()
+            clear_bits(bits, cuts)
+            self.bits.from_numpy(bits)
+
+    def reform_bonds(self, convert) -> None:
+        """Re-form every allowed bond of the sites flagged in ``convert`` (padded i32 ndarray): Li filling a crack."""
+        pmb.reform_bonds(self.mat, convert, self.lin, self.allowed, self.bits)
+
     def set_bond_table(self, table: BondTable) -> None:
         self.table = table
         self.cpair.from_numpy(table.c.astype(self.np_float))
@@ -209,7 +238,7 @@ class MechanicsModel:
         return int(n) // 2
 
     def compute_damage(self) -> None:
-        fracture.damage(self.mat, self.bits, self.lin, self.beta, self.dmg)
+        fracture.damage(self.mat, self.bits, self.allowed, self.lin, self.beta, self.dmg)
 
     def compute_stress(self) -> None:
         stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
@@ -278,15 +307,8 @@ class MechanicsModel:
         return n, L.gather(out)
 
     def broken_bond_count(self) -> int:
-        """Number of broken bonds (each counted once) among bonds whose ends are both non-void."""
-        mat = self.mat.to_numpy()
+        """Number of broken bonds (each counted once) among the bonds the geometry allows (pre-crack cuts count)."""
         bits = self.bits.to_numpy()
-        lin = self.lin.to_numpy()
-        alive = 0
-        possible = 0
-        idx = np.nonzero(mat)[0]
-        for k in range(lin.shape[0]):
-            exists = mat[idx + lin[k]] != 0
-            possible += int(exists.sum())
-            alive += int(bond_bit(bits, idx, k)[exists].sum())
-        return (possible - alive) // 2
+        allowed = self.allowed.to_numpy()
+        lost = np.unpackbits((allowed & ~bits).view(np.uint8)).sum(dtype=np.int64)
+        return int(lost) // 2

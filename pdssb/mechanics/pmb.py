@@ -233,23 +233,37 @@ def strain_energy_density(
 
 
 @ti.kernel
-def init_bonds(mat: nd, lin: nd, bits: nd):
-    """Set the bit of every offset whose two ends are non-void."""
+def init_bonds(mat: nd, lin: nd, cross_start: nd, cross_lin: nd, bits: nd, allowed: nd):
+    """Set the bit of every offset whose two ends are non-void and see each other, in ``bits`` and ``allowed``.
+
+    The ends see each other when no cell the bond's segment crosses is void: offset k crosses the
+    cells at flat offsets ``cross_lin[cross_start[k]:cross_start[k + 1]]`` (lattice/sight.py).
+    """
     for i in range(mat.shape[0]):
         for w in range(bits.shape[1]):
             bits[i, w] = ti.u32(0)
         if mat[i] != 0:
             for k in range(lin.shape[0]):
                 if mat[i + lin[k]] != 0:
-                    bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)
+                    seen = True
+                    for q in range(cross_start[k], cross_start[k + 1]):
+                        if mat[i + cross_lin[q]] == 0:
+                            seen = False
+                    if seen:
+                        bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)
+        for w in range(bits.shape[1]):
+            allowed[i, w] = bits[i, w]
 
 
 @ti.kernel
-def reform_bonds(mat: nd, convert: nd, lin: nd, bits: nd):
-    """Set the bit of every bond touching a converted site whose other end is non-void (both ends)."""
+def reform_bonds(mat: nd, convert: nd, lin: nd, allowed: nd, bits: nd):
+    """Set the bit of every allowed bond touching a converted site (both ends).
+
+    ``allowed`` holds the bonds the material geometry permits (line of sight, :func:`init_bonds`), so a
+    bond through void is never re-formed, while one across a pre-crack that Li has filled is.
+    """
     for i in range(mat.shape[0]):
         if mat[i] != 0:
             for k in range(lin.shape[0]):
-                j = i + lin[k]
-                if mat[j] != 0 and (convert[i] != 0 or convert[j] != 0):
+                if (convert[i] != 0 or convert[i + lin[k]] != 0) and bond_is_set(allowed, i, k):
                     bits[i, k >> 5] |= ti.u32(1) << ti.cast(k & 31, ti.u32)

@@ -10,19 +10,24 @@ directions that lost neighbours. A bond takes the harmonic mean ḡ = 2/(1/g_i +
 arithmetic mean of the original method over-stiffens the rows just inside a face: measured
 uniaxial-tension modulus error on a 16-site-wide plane-strain strip 1.8 % → 1.4 %, 12³-section
 3D bar 3.7 % → 2.7 %) and the ellipse/ellipsoid interpolation G_ij = (Σ_a n_a² / ḡ_a²)^(−½).
-The remaining error falls as δ/W with the bar width W (see docs/verification.md). Factors come from the intact configuration once.
-Interfaces between two materials are not free surfaces (both sides are non-void): g = 1 there.
+The remaining error falls as δ/W with the bar width W (see docs/verification.md).
+
+Factors come once from the bonds the geometry allows (line of sight, pmb.init_bonds): the faces of
+void, slits one site wide included, are free surfaces. Bonds cut by a pre-crack count as present, as
+those of a crack the run grows do, so a pre-crack's faces are not corrected (the choice and its
+measured cost: docs/scenes.md, "Line of sight and pre-cracks"). Interfaces between two materials
+are not free surfaces (both sides are solid): g = 1 there.
 """
 
 import taichi as ti
 
-from .pmb import SURFACE_FLAG, nd
+from .pmb import SURFACE_FLAG, bond_is_set, nd
 
 
 @ti.kernel
-def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template(),
+def surface_factors(mat: nd, present: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: ti.template(),
                     p: ti.template(), q: ti.template()):
-    """g_a = Σ_all w / Σ_present w per axis a, with w = β |ξ|^q n_a^p.
+    """g_a = Σ_all w / Σ_present w per axis a, with w = β |ξ|^q n_a^p; ``present``: bond bits.
 
     p = 4, q = 1 for the elastic energy of a PMB body (this module); p = 2, q = 0 for the
     conduction operator (electrochem/conduction.py), whose flux is second order in the bond.
@@ -36,7 +41,7 @@ def surface_factors(mat: nd, lin: nd, xi: nd, xlen: nd, beta: nd, out: nd, dim: 
                 n = xi[k] / xlen[k]
                 w = beta[k] * xlen[k] ** q * n**p
                 full += w
-                if mat[i + lin[k]] != 0:
+                if bond_is_set(present, i, k):
                     have += w
             for a in ti.static(range(dim)):
                 if have[a] > 0:

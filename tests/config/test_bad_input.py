@@ -35,6 +35,19 @@ value = ["0 um", "0.001 um"]
 load_steps = 1
 '''
 
+PRECRACK = "[[precracks]]\n{}\n"
+SEGMENT = 'type = "segment"\npoints = [["{}", "{}"], ["{}", "{}"]]'
+BASE_3D = '''
+[domain]
+dim = 3
+size = ["4 um", "4 um", "4 um"]
+dx = "0.5 um"
+[materials.LAGP]
+base = "LAGP"
+[[bodies]]
+material = "LAGP"
+'''
+
 CASES = {
     "missing key": (BASE.replace('dx = "0.2 um"\n', ""), "domain.dx: missing required key"),
     "unknown key": (BASE.replace("dim = 2", "dim = 2\nspacing = 3"), "domain.spacing: unknown key"),
@@ -47,18 +60,31 @@ CASES = {
     "horizon too small": (BASE.replace("dim = 2", "dim = 2\nhorizon_factor = 1.5"), "domain: horizon_factor 1.5 is too small"),
     "unknown region": (BASE.replace('region = "top"', 'region = "roof"'), "boundary[0].region: unknown region 'roof'"),
     "not toml": ("[domain\nthis is not toml", "not valid TOML"),
+    "pre-crack polygon in 2D": (BASE + PRECRACK.format('type = "polygon"\nvertices = [["1 um", "1 um"], ["2 um", "1 um"], '
+                                                       '["2 um", "2 um"]]'),
+                                "precracks[0].type: a polygon pre-crack is 3D; in 2D give a segment"),
+    "pre-crack of no length": (BASE + PRECRACK.format(SEGMENT.format("1 um", "1 um", "1 um", "1 um")),
+                               "precracks[0].points: the two points coincide"),
+    "pre-crack outside the domain": (BASE + PRECRACK.format(SEGMENT.format("1 um", "1 um", "5 um", "1 um")),
+                                     "precracks[0].points: point 1 (5, 1) um lies outside the domain [0, 4] x [0, 4] um"),
+    "pre-crack with 3 coordinates in 2D": (BASE + PRECRACK.format('type = "segment"\npoints = [["1 um", "1 um", "0 um"], '
+                                                                  '["2 um", "1 um", "0 um"]]'),
+                                           "precracks[0].points: needs 2 components, got 3"),
+    "pre-crack without units": (BASE + PRECRACK.format(SEGMENT.format("1", "1 um", "2 um", "1 um")),
+                                "precracks[0].points[0][0]"),
+    "pre-crack cutting no bond": (BASE + PRECRACK.format(SEGMENT.format("1.005 um", "1 um", "1.03 um", "1 um")),
+                                  "precracks[0]: cuts no bond"),
+    "pre-crack segment in 3D": (BASE_3D + PRECRACK.format(SEGMENT.format("1 um", "1 um", "2 um", "1 um")),
+                                "precracks[0].type: a segment pre-crack is 2D; in 3D give a planar polygon"),
+    "pre-crack polygon not planar": (BASE_3D + PRECRACK.format(
+        'type = "polygon"\nvertices = [["0 um", "0 um", "1 um"], ["1 um", "0 um", "1 um"], ["1 um", "1 um", "1 um"], '
+        '["0 um", "1 um", "1.2 um"]]'), "precracks[0].vertices: not planar: a vertex lies 0.04951 um off"),
+    "pre-crack polygon of no area": (BASE_3D + PRECRACK.format(
+        'type = "polygon"\nvertices = [["0 um", "0 um", "1 um"], ["1 um", "0 um", "1 um"], ["2 um", "0 um", "1 um"]]'),
+        "precracks[0].vertices: the vertices enclose no area"),
 }
 
-STL_SCENE = '''
-[domain]
-dim = 3
-size = ["4 um", "4 um", "4 um"]
-dx = "0.5 um"
-[materials.LAGP]
-base = "LAGP"
-[[bodies]]
-material = "LAGP"
-[[bodies]]
+STL_SCENE = BASE_3D + '''[[bodies]]
 material = "void"
 shape = { type = "stl", path = "pore.stl" }
 '''
