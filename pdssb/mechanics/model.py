@@ -19,7 +19,7 @@ from ..lattice.stencil import Stencil
 from ..backend import current
 from . import adr, blocked, fracture, pmb, stress, surface, verlet
 from .bond_table import BondTable
-from .bonds import bond_bit, intact_pairs
+from .bonds import intact_pairs
 from .relax import RelaxResult
 
 
