@@ -11,12 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import distributed  # noqa: F401 - the [test] extra installs it: without it these tests fail, not skip
 import pytest
 from typer.testing import CliRunner
 
 from pdssb.cli import app
-
-pytest.importorskip("distributed")
 
 BASE = '''
 title = "tiny swelling pit"
