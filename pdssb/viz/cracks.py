@@ -126,7 +126,7 @@ def crack_faces(bits: np.ndarray, offsets: np.ndarray, shape: tuple[int, ...], s
     return CrackFaces(lower, axis, lithium[lower] | lithium[upper], centre, normal)
 
 
-def _crack_planes(c: np.ndarray, axis: np.ndarray, radius: float = 2.1, prior: float = 0.05):
+def _crack_planes(c: np.ndarray, axis: np.ndarray, radius: float = 2.1, prior: float = 1e-3):
     """Local crack plane at each face: the least-squares plane through the face centres within
     ``radius`` (site units), plus ``prior`` × the face's own in-plane spread. Returns the centres
     moved onto their planes and the planes' unit normals."""
