@@ -254,7 +254,7 @@ class SnapshotWriter:
         point_data: Mapping[str, Any],
         field_data: Mapping[str, Any] | None = None,
     ) -> SnapshotPaths:
-        """Write the VTU and NPZ for ``step`` and add the VTU to the collection."""
+        """Write the VTU (less the NPZ_ONLY arrays) and the NPZ for ``step``; index the VTU."""
         clash = set(point_data) & set(self.RESERVED)
         if clash:
             raise ValueError(f"point data names {sorted(clash)} are reserved")

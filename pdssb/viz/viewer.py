@@ -264,8 +264,8 @@ class Viewer:
     def panel(self, gui) -> None:
         """The control panel: GGUI widgets in a sub-window at the bottom left (``gui``: window.get_gui())."""
         dim = self.source.snapshot().dim
-        with gui.sub_window("controls", 0.005, 0.45, 0.25, 0.54):
-            gui.text(f"{self.source.label}   speed x{self.speed}   every {self.every}")
+        with gui.sub_window("controls", 0.005, 0.45, 0.23, 0.54):  # left of the image box (>= 0.24 W)
+            gui.text(f"{self.source.label}   every {self.every}")
             if gui.button("resume" if self.paused else "pause"):
                 self.handle_key(" ")
             if gui.button("single step"):
@@ -275,18 +275,19 @@ class Viewer:
             if gui.button("screenshot"):
                 self.handle_key("p")
             i = self.fields.index(self.opts.field) if self.opts.field in self.fields else 0
-            j = gui.slider_int(f"field: {self.fields[i]}", i, 0, len(self.fields) - 1)
+            gui.text(f"field: {self.fields[i]}")
+            j = gui.slider_int("field", i, 0, len(self.fields) - 1)
             if j != i:
                 self.set_field(self.fields[j])
             cracks = gui.checkbox("crack faces (off: sites)", self.opts.style == "cracks")
             if cracks != (self.opts.style == "cracks"):
                 self.handle_key("s")
-            self.speed = gui.slider_int("speed (x steps/frame)", self.speed, 1, 64)
+            self.speed = gui.slider_int("speed", self.speed, 1, 64)
             crack = gui.checkbox("crack view", self.opts.crack_only is not None)
             if crack != (self.opts.crack_only is not None):
                 self.handle_key("c")
             if self.opts.crack_only is not None:
-                t = gui.slider_float("damage threshold", self.opts.crack_only, 0.0, 1.0)
+                t = gui.slider_float("threshold", self.opts.crack_only, 0.0, 1.0)
                 if t != self.opts.crack_only:
                     self.set_crack_view(t)
             clip = gui.checkbox("clip plane", self.opts.clip is not None)
@@ -294,13 +295,13 @@ class Viewer:
             if clip != (self.opts.clip is not None):
                 self.set_clip(axis, side, 0.5 if clip else None)
             if self.opts.clip is not None:
-                a = gui.slider_int(f"clip axis: {'xyz'[axis]}", axis, 0, dim - 1)
+                a = gui.slider_int(f"axis: {'xyz'[axis]}", axis, 0, dim - 1)
                 keep_low = gui.checkbox(f"keep {'xyz'[a]} below", side == "<")
-                f = gui.slider_float("clip position", frac, 0.0, 1.0)
+                f = gui.slider_float("position", frac, 0.0, 1.0)
                 if (a, keep_low, f) != (axis, side == "<", frac):
                     self.set_clip(a, "<" if keep_low else ">", f)
             if self.source.replay:
-                k = gui.slider_int("time (snapshot)", self.source.index, 0, len(self.source.run) - 1)
+                k = gui.slider_int("time", self.source.index, 0, len(self.source.run) - 1)
                 if k != self.source.index:
                     self.source.seek(k)
 

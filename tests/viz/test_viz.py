@@ -302,7 +302,7 @@ def test_viewer_control_panel_drives_the_viewer(crack3d):
     gui = FakeGui()
     v.panel(gui)
     labels = " ".join(gui.widgets)
-    for widget in ("button:pause", "button:single step", "button:screenshot", "slider_int:field: damage",
+    for widget in ("button:pause", "button:single step", "button:screenshot", "text:field: damage", "slider_int:field",
                    "checkbox:crack faces", "slider_int:speed", "checkbox:crack view", "checkbox:clip plane",
                    "slider_int:time"):
         assert widget in labels, widget
@@ -310,9 +310,9 @@ def test_viewer_control_panel_drives_the_viewer(crack3d):
     v.panel(FakeGui({"field": k, "pause": True, "crack view": True, "crack faces": False}))
     assert v.opts.field == "von_mises" and v.paused and v.opts.crack_only == pytest.approx(0.3)
     assert v.opts.style == "sites"
-    v.panel(FakeGui({"damage threshold": 0.7, "clip plane": True}))
+    v.panel(FakeGui({"threshold": 0.7, "clip plane": True}))
     assert v.opts.crack_only == pytest.approx(0.7) and v.opts.clip == (2, "<", 0.5)
-    v.panel(FakeGui({"clip axis": 0, "keep": False, "clip position": 0.25}))
+    v.panel(FakeGui({"axis": 0, "keep": False, "position": 0.25}))
     assert v.opts.clip == (0, ">", 0.25)
     img = v.tick(read=True)
     assert img.shape == (240, 320, 3)
