@@ -57,8 +57,8 @@ def run(
     video: Optional[Path] = typer.Option(None, "--video", help="render a video while it runs (FILE.mp4, .gif or DIR/)"),
     video_field: str = typer.Option("damage", "--video-field", help="field of the --video frames"),
     video_resolution: str = typer.Option("1280x720", "--video-resolution", help="WIDTHxHEIGHT of --video"),
-    video_style: str = typer.Option("cracks", "--video-style", help="cracks (broken bonds as crack faces) or sites"),
-    renderer: str = typer.Option("auto", "--renderer", help=_RENDERER_HELP),
+    video_style: str = typer.Option("cracks", "--video-style", help="--video: " + _STYLE_HELP),
+    renderer: str = typer.Option("auto", "--renderer", help="--video: " + _RENDERER_HELP),
     write_figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN_DIR/figures (PNG + SVG) at the end"),
 ) -> None:
     """Run a scene and write its run folder (manifest, time series, VTU/PVD and NPZ snapshots)."""

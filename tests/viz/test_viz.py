@@ -414,6 +414,12 @@ def test_bad_arguments_exit_2(run2d, tmp_path):
     assert res.exit_code == 2 and "not found" in res.output
     res = runner.invoke(app, ["render", str(run2d), "--out", str(tmp_path / "y.mp4"), "--clip", "q<2"])
     assert res.exit_code == 2 and "--clip" in res.output
+    res = runner.invoke(app, ["render", str(run2d), "--out", str(tmp_path / "y.mp4"), "--renderer", "vulkan"])
+    assert res.exit_code == 2 and "unknown renderer 'vulkan'" in res.output
+    res = runner.invoke(app, ["render", str(run2d), "--out", str(tmp_path / "y.mp4"), "--style", "squares"])
+    assert res.exit_code == 2 and "unknown style 'squares'" in res.output
+    res = runner.invoke(app, ["view", str(run2d), "--renderer", "software"], env={"DISPLAY": ":0"})
+    assert res.exit_code == 2 and "needs GGUI" in res.output
     scene = tmp_path / "tiny.toml"
     scene.write_text(TINY_SCENE)
     res = runner.invoke(app, ["run", str(scene), "--out", str(tmp_path / "r"), "--arch", "cpu", "--video",
