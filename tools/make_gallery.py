@@ -14,7 +14,6 @@ image only, labelled. It refuses to leave more than --max-mb in renders/.
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +29,13 @@ def pdssb(*args: str) -> None:
 
 
 def last_frame(run_dir: Path, field: str, out: Path, resolution: str, arch: str) -> None:
+    """The last frame as a 256-colour PNG (tens of kB; smooth fields band only slightly)."""
+    from PIL import Image
+
     with tempfile.TemporaryDirectory() as tmp:
         pdssb("render", str(run_dir), "--out", tmp + "/", "--field", field, "--resolution", resolution, "--arch", arch)
         frames = sorted(Path(tmp).glob("frame_*.png"))
-        shutil.copyfile(frames[-1], out)
+        Image.open(frames[-1]).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(out, optimize=True)
 
 
 def before_after(run_dirs: list[Path], labels: list[str], field: str, out: Path, tile_width: int = 240) -> None:

@@ -10,7 +10,7 @@ primitives is shared by both backends:
 * the annotations and their layout (:mod:`pdssb.viz.overlay`);
 * 2D: the lattice rasterised into the layout's image box by :func:`pdssb.viz.raster.field_2d`
   (bilinear field in the ``cracks`` style, one square per site in ``sites``), with the crack faces
-  drawn over it as segments (white: open crack; cyan: Li-filled);
+  drawn over it as segments (white: open crack; cyan: Li-filled; with a dark edge);
 * 3D: :class:`Camera` (fitted so the body's bounding sphere stays inside the image box) and
   :func:`geometry_3d`, the spheres and quads to draw.
 
@@ -50,6 +50,7 @@ VOID_2D = (40, 40, 50)  # void sites in 2D images
 FADED = (70, 70, 80)  # intact sites in the crack view are blended towards this
 CRACK_RGB = (250, 250, 250)  # open crack faces
 LI_CRACK_RGB = (0, 230, 230)  # Li-filled crack faces and sites
+CASING_RGB = (25, 25, 32)  # the dark edge of 2D crack faces
 SHELL_GREY = (115, 115, 128)  # the body's surface in the 3D crack view
 FOV_DEG = 45.0  # vertical field of view (GGUI's default)
 AMBIENT, DIFFUSE = 0.55, 0.55  # light: ambient + a light at the camera, as set in GGUI
@@ -342,9 +343,12 @@ class FrameRenderer:
         ends = faces.corners()
         a, b = self._site_to_px(ends[:, 0]), self._site_to_px(ends[:, 1])
         seg = np.ascontiguousarray(np.concatenate([a, b], axis=1), dtype=np.float32)
-        cov = np.zeros(frame.shape[:2] + (2,), dtype=np.float32)
-        raster.segments(seg, faces.li_filled.astype(np.int32), float(max(1.2, 0.1 * s)), cov)
-        raster.composite(cov, np.array([CRACK_RGB, LI_CRACK_RGB], dtype=np.uint8), frame)
+        cov = np.zeros(frame.shape[:2] + (3,), dtype=np.float32)
+        half = max(1.2, 0.1 * s)
+        # a dark casing under every face keeps a white crack visible on a pale field (damage near 0)
+        raster.segments(seg, np.zeros(len(faces), np.int32), float(half + max(1.0, 0.06 * s)), cov)
+        raster.segments(seg, 1 + faces.li_filled.astype(np.int32), float(half), cov)
+        raster.composite(cov, np.array([CASING_RGB, CRACK_RGB, LI_CRACK_RGB], dtype=np.uint8), frame)
 
     def _site_to_px(self, ij: np.ndarray) -> np.ndarray:
         """Site-index coordinates (F, 2) → pixel coordinates (x right, y down) in the last 2D frame."""
@@ -356,10 +360,6 @@ class FrameRenderer:
         last 2D frame drawn."""
         x, y = self._site_to_px(np.array([[i, j]], dtype=np.float64))[0]
         return int(y), int(x)
-
-    def show(self) -> None:
-        """Present the frame in a window (GGUI only)."""
-        raise InputError("view", "a window needs the GGUI renderer")
 
 
 # ---------------------------------------------------------------- choosing a backend

@@ -177,6 +177,3 @@ class GGUIRenderer(FrameRenderer):
             v, n, c = _MeshBuffer.load(self.ti, tri, normals, colors)
             self.scene.mesh(v, normals=n, per_vertex_color=c, two_sided=True, vertex_count=len(tri))
         self.canvas.scene(self.scene)
-
-    def show(self) -> None:
-        self.window.show()
