@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import imageio.v2 as imageio
 import numpy as np
@@ -12,64 +13,22 @@ from pdssb.viz.data import RunData
 from pdssb.viz.options import FrameOptions
 from pdssb.viz.software import SoftwareRenderer
 
-# seed 000's semi-spherical pit, shrunk: a 3 µm × 3.4 µm cell, Δx = 0.2 µm, 10 s of plating (about
-# 5 coupled steps): cracks open at the pit and Li follows them
-TINY_COUPLED = '''
-title = "tiny Li-filled pit"
-[domain]
-dim = 2
-size = ["3 um", "3.4 um"]
-dx = "0.2 um"
-plane = "strain"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-fracture_energy = "0.0007 J m^-2"
-[materials.Li]
-base = "Li"
-[[interfaces]]
-materials = ["LAGP", "Li"]
-breakable = false
-[[bodies]]
-material = "LAGP"
-[[bodies]]
-material = "Li"
-shape = { type = "box", lo = ["0 um", "0 um"], hi = ["3 um", "0.6 um"] }
-[[defects]]
-type = "semi_sphere"
-face = "-y"
-center = ["1.5 um", "0.6 um"]
-radius = "0.8 um"
-fill = "Li"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.6 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[solver]
-method = "direct"
-tolerance = 1e-6
-[electrochem]
-counter_electrode = "top"
-control = { mode = "voltage", value = "0.135 V" }
-kinetics = { model = "butler_volmer", exchange_current_density = "0.01 mA cm^-2" }
-conductivity_damage = "seed000"
-deposition = "fluid"
-li_follows_crack = 0.35
-t_end = "10 s"
-dt = "5 s"
-max_eigenstrain_increment = 5e-4
-[output]
-every = 2
-'''
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_quickstart_scene() -> str:
+    """The README's scene (seed 000's semi-spherical pit) shrunk: a 3 µm × 3.4 µm cell at the same
+    Δx = 0.2 µm, a 0.8 µm pit, 10 s of plating (about 5 coupled steps): cracks open at the pit and
+    Li follows them."""
+    text = (ROOT / "scenes" / "seed000_semi_sphere.toml").read_text()
+    for old, new in (('size = ["10 um", "10.6 um"]', 'size = ["3 um", "3.4 um"]'),
+                     ('hi = ["10 um", "0.6 um"]', 'hi = ["3 um", "0.6 um"]'),
+                     ('center = ["5 um", "0.6 um"]', 'center = ["1.5 um", "0.6 um"]'),
+                     ('radius = "1 um"', 'radius = "0.8 um"'), ('t_end = "120 s"', 't_end = "10 s"'),
+                     ("every = 10", "every = 2"), ('times = ["12 s"]', "")):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
 
 
 def cyan(img, tol=40):
@@ -81,7 +40,7 @@ def test_run_video_without_vulkan(tmp_path):
     software renderer, says so in one line on stderr, and the mp4 shows the Li-filled crack where the
     run folder's last snapshot has it."""
     scene = tmp_path / "tiny.toml"
-    scene.write_text(TINY_COUPLED)
+    scene.write_text(tiny_quickstart_scene())
     out, video = tmp_path / "run", tmp_path / "run.mp4"
     env = dict(os.environ, VK_ICD_FILENAMES=str(tmp_path / "no_driver.json"),
                VK_DRIVER_FILES=str(tmp_path / "no_driver.json"))
