@@ -22,6 +22,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True)
 
 
+_RENDERER_HELP = "auto (GGUI when Vulkan starts, else software), software or ggui"
+_STYLE_HELP = "cracks (the broken bonds as crack faces over a smooth field) or sites (one square/sphere per site)"
+
+
 def _fail(e: Exception) -> None:
     from rich.markup import escape
 
@@ -53,6 +57,8 @@ def run(
     video: Optional[Path] = typer.Option(None, "--video", help="render a video while it runs (FILE.mp4, .gif or DIR/)"),
     video_field: str = typer.Option("damage", "--video-field", help="field of the --video frames"),
     video_resolution: str = typer.Option("1280x720", "--video-resolution", help="WIDTHxHEIGHT of --video"),
+    video_style: str = typer.Option("cracks", "--video-style", help="--video: " + _STYLE_HELP),
+    renderer: str = typer.Option("auto", "--renderer", help="--video: " + _RENDERER_HELP),
     write_figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN_DIR/figures (PNG + SVG) at the end"),
 ) -> None:
     """Run a scene and write its run folder (manifest, time series, VTU/PVD and NPZ snapshots)."""
@@ -81,7 +87,7 @@ def run(
         from . import backend
 
         used = backend.init(arch, prec)
-        live_video = _live_video(video, video_field, video_resolution, setup)  # before any output folder
+        live_video = _live_video(video, video_field, video_resolution, video_style, renderer, setup)  # before output
         if resume is None:
             source = scene.read_text(encoding="utf-8")
             out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
@@ -108,13 +114,13 @@ def run(
                   f"max von Mises {summary['von_mises_max_MPa']:.4g} MPa{fail}, {summary['wall_time_s']:.1f} s → {out_dir}")
 
 
-def _live_video(video: Optional[Path], field: str, resolution: str, setup):
+def _live_video(video: Optional[Path], field: str, resolution: str, style: str, renderer: str, setup):
     """The ``--video`` renderer (``on_snapshot`` callback), checked before the run starts; None without --video."""
     if video is None:
         return None
     from .viz.render import LiveVideo
 
-    return LiveVideo(setup, video, _frame_options(field, None, resolution, None, None))
+    return LiveVideo(setup, video, _frame_options(field, None, resolution, None, None, style), renderer=renderer)
 
 
 def _attach(live_video, sim):
@@ -219,6 +225,7 @@ def bench(
     viewer: bool = typer.Option(False, "--viewer", help="time the viewer instead: frames/s, 2D image and 3D particles"),
     particles: int = typer.Option(1_000_000, help="--viewer: particles of the 3D scene"),
     side: int = typer.Option(500, help="--viewer: the 2D scene has side² sites"),
+    renderer: str = typer.Option("auto", help="--viewer: " + _RENDERER_HELP),
     check: bool = typer.Option(False, "--check", help="compare with the recorded figure; exit 1 on a drop > --tolerance"),
     record: bool = typer.Option(False, "--record", help="append the figure to the records file"),
     records: Optional[Path] = typer.Option(None, "--records", help="records file (default: docs/bench_records.json)"),
@@ -242,7 +249,7 @@ def bench(
     from . import bench as B
 
     if viewer:
-        return _bench_viewer(arch, side, particles, as_json)
+        return _bench_viewer(arch, side, particles, renderer, as_json)
     try:
         modes = [name for name, on in (("--memory", memory), ("--startup", startup is not None),
                                        ("--scaling", scaling)) if on]
@@ -278,11 +285,11 @@ def bench(
 
 # ---------------------------------------------------------------- viewer, rendering, figures (pdssb.viz)
 def _frame_options(field: str, camera: Optional[str], resolution: str, crack_only: Optional[float],
-                   clip: Optional[str]):
-    from .viz.frame import FrameOptions, parse_camera, parse_clip, parse_resolution
+                   clip: Optional[str], style: str = "cracks"):
+    from .viz.options import FrameOptions, parse_camera, parse_clip, parse_resolution
 
-    return FrameOptions(field=field, crack_only=crack_only, clip=parse_clip(clip), camera=parse_camera(camera),
-                        resolution=parse_resolution(resolution)).validated()
+    return FrameOptions(field=field, style=style, crack_only=crack_only, clip=parse_clip(clip),
+                        camera=parse_camera(camera), resolution=parse_resolution(resolution)).validated()
 
 
 _FIELD_HELP = "damage, von_mises, hydrostatic, displacement, potential, current_density, li_fraction, material"
@@ -298,25 +305,27 @@ def render(
     resolution: str = typer.Option("1280x720", help="WIDTHxHEIGHT (even numbers for mp4)"),
     crack_only: Optional[float] = typer.Option(None, "--crack-only", help="show only sites with damage ≥ this"),
     clip: Optional[str] = typer.Option(None, help="clip plane, e.g. 'y<0.5' (fraction of the box)"),
+    style: str = typer.Option("cracks", help=_STYLE_HELP),
+    renderer: str = typer.Option("auto", help=_RENDERER_HELP),
     arch: str = typer.Option("auto", help="cpu, gpu or auto"),
     as_json: bool = typer.Option(False, "--json", help="print a summary as JSON on stdout"),
 ) -> None:
-    """Render every snapshot of a run folder offscreen (GGUI) into a video, a GIF or PNG frames."""
-    from .viz.frame import ensure_backend
+    """Render every snapshot of a run folder offscreen into a video, a GIF or PNG frames."""
+    from .viz.compose import ensure_backend
     from .viz.render import render_run
 
     try:
-        opts = _frame_options(field, camera, resolution, crack_only, clip)
+        opts = _frame_options(field, camera, resolution, crack_only, clip, style)
         if not run_dir.is_dir():
             raise InputError(str(run_dir), "run folder not found")
         ensure_backend(arch, "f32")
-        res = render_run(run_dir, out, opts, fps)
+        res = render_run(run_dir, out, opts, fps, renderer=renderer)
     except InputError as e:
         _fail(e)
     if as_json:
         sys.stdout.write(json.dumps(res) + "\n")
     else:
-        err.print(f"rendered {res['frames']} frames ({opts.field}, {res['seconds']:.1f} s) → {out}")
+        err.print(f"rendered {res['frames']} frames ({opts.field}, {res['renderer']}, {res['seconds']:.1f} s) → {out}")
 
 
 @app.command()
@@ -331,15 +340,17 @@ def view(
     offscreen: bool = typer.Option(False, help="no window: draw --frames frames and save --screenshot (CI)"),
     frames: int = typer.Option(10, help="--offscreen: frames to draw"),
     screenshot: Optional[Path] = typer.Option(None, help="--offscreen: PNG of the last frame"),
+    style: str = typer.Option("cracks", help=_STYLE_HELP),
+    renderer: str = typer.Option("auto", help=_RENDERER_HELP + " (a window needs GGUI)"),
     precision: Optional[str] = typer.Option(None, help="f32 or f64 (default: the scene's)"),
     arch: str = typer.Option("auto", help="cpu, gpu or auto"),
 ) -> None:
-    """Watch a scene's simulation live (or replay a run folder) in a GGUI window."""
+    """Watch a scene's simulation live (or replay a run folder) in a GGUI window, or offscreen."""
     from .viz.render import check_output
     from .viz.viewer import Viewer, has_display, open_source
 
     try:
-        opts = _frame_options(field, camera, resolution, crack_only, clip)
+        opts = _frame_options(field, camera, resolution, crack_only, clip, style)
         if not offscreen and not has_display():
             raise InputError("view", "no display (DISPLAY/WAYLAND_DISPLAY unset); use --offscreen --screenshot FILE.png")
         if every is not None and every < 1:
@@ -352,7 +363,7 @@ def view(
             raise InputError(str(target), "not found (give a scene file or a run folder)")
         source = open_source(target, precision, arch)
         n = every or (1 if source.replay else source.setup.scene.output.every)
-        viewer = Viewer(source, opts, every=n, offscreen=offscreen)
+        viewer = Viewer(source, opts, every=n, offscreen=offscreen, renderer=renderer)
         if offscreen:
             viewer.run_offscreen(frames, screenshot)
             if screenshot is not None:
@@ -386,9 +397,9 @@ def figures(
     err.print(f"{len(paths)} files → {paths[0].parent if paths else out}")
 
 
-def _bench_viewer(arch: str, side: int, particles: int, as_json: bool) -> None:
+def _bench_viewer(arch: str, side: int, particles: int, renderer: str, as_json: bool) -> None:
     from .viz.bench import viewer_bench
-    from .viz.frame import ensure_backend
+    from .viz.compose import ensure_backend
 
     try:
         if not 2 <= side <= 4000:
@@ -396,13 +407,13 @@ def _bench_viewer(arch: str, side: int, particles: int, as_json: bool) -> None:
         if not 8 <= particles <= 20_000_000:
             raise InputError("--particles", "must lie between 8 and 20000000")
         ensure_backend(arch, "f32")
-        res = viewer_bench(side=side, particles=particles)
+        res = viewer_bench(side=side, particles=particles, renderer=renderer)
     except InputError as e:
         _fail(e)
     if as_json:
         sys.stdout.write(json.dumps(res) + "\n")
     else:
-        print(f"pdssb viewer: arch={res['arch']} resolution={res['resolution'][0]}x{res['resolution'][1]} "
+        print(f"pdssb viewer: renderer={res['renderer']} arch={res['arch']} resolution={res['resolution'][0]}x{res['resolution'][1]} "
               f"2d_sites={res['sites_2d']} fps_2d={res['fps_2d']:.2f} 3d_particles={res['particles_3d']} "
               f"fps_3d={res['fps_3d']:.3f} fps_3d_crack_view={res['fps_3d_crack_view']:.3f}")
 

@@ -209,6 +209,7 @@ class Simulation:
             "hydrostatic_Pa": m.field("hyd"),
             "stress_Pa": m.field("sigma"),
             "material": self.setup.material_ids.astype(np.int32),
+            "bond_bits": m.lattice.gather(m.bits.to_numpy()),  # NPZ only (io.snapshots.NPZ_ONLY): crack faces
             **({"grain": self.setup.grain_ids} if self.setup.grain_ids is not None else {}),
         }
 

@@ -9,6 +9,10 @@ unstructured grid of VTK vertex cells (one per point) carrying per-point fields
   vectors;
 * ``.npz`` with the unpadded arrays at full precision for post-processing.
 
+Arrays named in :data:`NPZ_ONLY` go to the NPZ alone: ``bond_bits`` (each site's bond bits as
+uint32 words, for drawing the crack faces) means nothing as a ParaView field, and a two-word
+array would be padded like a 2D vector.
+
 The ``.pvd`` collection lists the VTU files with their physical times so
 ParaView can play the run as an animation.  It is rewritten atomically on every
 addition, reloaded when a run is resumed, and can be cut back to a checkpoint
@@ -29,6 +33,7 @@ import numpy as np
 from pdssb.io.atomic import atomic_savez, atomic_write_text, atomic_write_with, ensure_dir
 
 __all__ = [
+    "NPZ_ONLY",
     "PvdIndex",
     "SnapshotPaths",
     "SnapshotWriter",
@@ -36,6 +41,8 @@ __all__ = [
     "write_vtu",
 ]
 
+#: snapshot arrays written to the NPZ but not to the VTU
+NPZ_ONLY = frozenset({"bond_bits"})
 # meshio writes array names into XML attributes without escaping them.
 _SAFE_NAME = re.compile(r"[^<>&\"'\x00-\x1f]+")
 # meshio 5.3 silently drops field data for VTU, so it is spliced in after this tag.
@@ -247,12 +254,13 @@ class SnapshotWriter:
         point_data: Mapping[str, Any],
         field_data: Mapping[str, Any] | None = None,
     ) -> SnapshotPaths:
-        """Write the VTU and NPZ for ``step`` and add the VTU to the collection."""
+        """Write the VTU (less the NPZ_ONLY arrays) and the NPZ for ``step``; index the VTU."""
         clash = set(point_data) & set(self.RESERVED)
         if clash:
             raise ValueError(f"point data names {sorted(clash)} are reserved")
         stem = f"{self.name}_{int(step):06d}"
-        vtu = write_vtu(self.directory / f"{stem}.vtu", points, point_data, field_data)
+        vtu_data = {key: value for key, value in point_data.items() if key not in NPZ_ONLY}
+        vtu = write_vtu(self.directory / f"{stem}.vtu", points, vtu_data, field_data)
         npz = write_snapshot_npz(
             self.directory / f"{stem}.npz",
             points=np.asarray(points),

@@ -1,8 +1,9 @@
-"""``pdssb bench --viewer``: frames per second of the drawing code (offscreen GGUI, read back).
+"""``pdssb bench --viewer``: frames per second of the drawing code (offscreen, read back).
 
 Two synthetic scenes: a 2D lattice of side² sites drawn as an image, and a 3D cube of about
-``particles`` sites drawn as GGUI particles. Each frame is a full ``Renderer.draw`` (colour
-mapping, annotations, GGUI, read-back of the image), the cost of one video frame.
+``particles`` sites drawn as spheres. Each frame is a full ``FrameRenderer.draw`` (colour
+mapping, annotations, rasterisation, read-back of the image), the cost of one video frame, with
+the renderer :func:`~pdssb.viz.compose.open_renderer` picks (GGUI when Vulkan starts).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import time
 
 import numpy as np
 
+from .compose import FrameRenderer, open_renderer
 from .data import SnapshotData
-from .frame import FrameOptions, Renderer
+from .options import FrameOptions
 
 
 def _synthetic(shape: tuple[int, ...], dx: float = 0.1e-6) -> SnapshotData:
@@ -29,8 +31,8 @@ def _synthetic(shape: tuple[int, ...], dx: float = 0.1e-6) -> SnapshotData:
                         {"von_mises_max_MPa": 1000.0, "bonds_broken_total": 0})
 
 
-def _time(renderer: Renderer, snap: SnapshotData, opts: FrameOptions, frames: int) -> float:
-    renderer.draw(snap, opts)  # warm-up: compiles GGUI's staging kernels
+def _time(renderer: FrameRenderer, snap: SnapshotData, opts: FrameOptions, frames: int) -> float:
+    renderer.draw(snap, opts)  # warm-up: compiles the drawing kernels
     t0 = time.perf_counter()
     for _ in range(frames):
         renderer.draw(snap, opts)
@@ -38,18 +40,18 @@ def _time(renderer: Renderer, snap: SnapshotData, opts: FrameOptions, frames: in
 
 
 def viewer_bench(side: int = 500, particles: int = 1_000_000, frames_2d: int = 20, frames_3d: int = 3,
-                 resolution: tuple[int, int] = (1280, 720)) -> dict:
+                 resolution: tuple[int, int] = (1280, 720), renderer: str = "auto") -> dict:
     from .. import backend
 
-    renderer = Renderer(resolution)
-    out = dict(case="viewer", arch=backend.current().get("arch"), resolution=list(resolution))
+    drawer = open_renderer(renderer, resolution)
+    out = dict(case="viewer", arch=backend.current().get("arch"), resolution=list(resolution), renderer=drawer.kind)
     s2 = _synthetic((side, side))
-    out["fps_2d"] = _time(renderer, s2, FrameOptions(field="von_mises", resolution=resolution), frames_2d)
+    out["fps_2d"] = _time(drawer, s2, FrameOptions(field="von_mises", resolution=resolution), frames_2d)
     out["sites_2d"] = side * side
     m = max(2, int(round(particles ** (1 / 3))))
     s3 = _synthetic((m, m, m))
-    out["fps_3d"] = _time(renderer, s3, FrameOptions(field="von_mises", resolution=resolution), frames_3d)
+    out["fps_3d"] = _time(drawer, s3, FrameOptions(field="von_mises", resolution=resolution), frames_3d)
     out["particles_3d"] = m**3
-    out["fps_3d_crack_view"] = _time(renderer, s3, FrameOptions(field="damage", crack_only=0.5,
+    out["fps_3d_crack_view"] = _time(drawer, s3, FrameOptions(field="damage", crack_only=0.5,
                                                                  resolution=resolution), frames_3d)
     return out

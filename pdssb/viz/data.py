@@ -2,8 +2,17 @@
 
 A :class:`SnapshotData` holds the lattice geometry (shape, spacing, origin), the snapshot arrays
 under their NPZ names (:mod:`pdssb.io.snapshots`), the time and step, the scene title, the material
-names, and a few numbers for the on-screen text (current, capacity, max von Mises, broken bonds,
-failure state) taken from the time-series row of that step.
+names and roles, and a few numbers for the on-screen text (current, capacity, max von Mises, broken
+bonds, failure state) taken from the time-series row of that step.
+
+The crack drawing (:mod:`pdssb.viz.cracks`) also needs the stencil offsets that give the bits of
+``bond_bits`` their meaning, and the material ids at the start (where Li has entered cracks). A
+live simulation has both in its setup; for a run folder they come from its resolved
+``scene.toml``, painted again by :func:`pdssb.config.resolve.resolve` (NumPy only, milliseconds for
+the shipped scenes). When that scene cannot be resolved (say, an STL it names has moved), the
+stencil is rebuilt from the scene's ``[domain]`` alone and the initial ids are unknown; a folder
+without a readable scene, or snapshots without ``bond_bits`` (runs written before they were
+stored), draws the site view.
 """
 
 from __future__ import annotations
@@ -48,6 +57,18 @@ class SnapshotData:
     title: str = ""
     material_names: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)  # a time-series row (or part of one)
+    material_roles: list[str] = field(default_factory=list)  # per material id 1.., as material_names
+    offsets: np.ndarray | None = None  # (K, dim) stencil offsets: bit k of bond_bits is offset k
+    initial_material: np.ndarray | None = None  # (n_sites,) material ids at the start of the run
+
+    @classmethod
+    def from_setup(cls, setup, fields: Mapping[str, np.ndarray], time: float, step: int,
+                   info: dict[str, Any]) -> SnapshotData:
+        """A snapshot of a live simulation (``setup`` from :func:`pdssb.config.resolve.resolve`)."""
+        lat = setup.lattice
+        return cls(tuple(lat.shape), lat.dx, tuple(lat.origin), fields, time, step, setup.scene.title,
+                   list(setup.names), info, [str(m.role or "") for m in setup.materials],
+                   setup.stencil.offsets, setup.material_ids)
 
     @property
     def dim(self) -> int:
@@ -115,6 +136,8 @@ class RunData:
         if not self.snapshot_files:
             raise InputError(str(run_dir), "no snapshots in this run folder (snapshots/*.npz)")
         self.material_roles: list[str] = []
+        self.offsets: np.ndarray | None = None
+        self.initial_material: np.ndarray | None = None
         self.title, self.material_names = self._scene_info()
         self.series: dict[str, np.ndarray] = {}
         ts = self.run_dir / "timeseries.csv"
@@ -162,8 +185,24 @@ class RunData:
                 names = [k for k in sc.materials if k != "void"]
                 self.material_roles = [str(sc.materials[k].role or "") for k in names]
             except Exception:  # noqa: BLE001 - a title is nice to have, not required
-                pass
+                return title, names
+            self._crack_info(sc)
         return title, names
+
+    def _crack_info(self, sc) -> None:
+        """Stencil offsets and initial material ids for the crack drawing (see the module docstring)."""
+        from ..config.resolve import resolve
+        from ..lattice.stencil import Stencil
+
+        try:
+            setup = resolve(sc, self.run_dir)
+        except Exception:  # noqa: BLE001 - the crack faces need the stencil only
+            d = sc.domain
+            self.offsets = Stencil(d.dim, d.horizon_factor, d.partial_volume).offsets
+            return
+        self.offsets = setup.stencil.offsets
+        self.initial_material = setup.material_ids
+        self.material_roles = [str(m.role or "") for m in setup.materials]
 
     def __len__(self) -> int:
         return len(self.snapshot_files)
@@ -195,4 +234,8 @@ class RunData:
         info = self.row_at(step)
         if i == len(self) - 1 and self.summary.get("failure_cause"):
             info["failure"] = self.summary["failure_cause"].replace("_", " ")
-        return SnapshotData(shape, dx, origin, arrays, time, step, self.title, self.material_names, info)
+        initial = self.initial_material
+        if initial is not None and initial.shape[0] != int(np.prod(shape)):
+            initial = None  # the scene no longer paints this lattice
+        return SnapshotData(shape, dx, origin, arrays, time, step, self.title, self.material_names, info,
+                            self.material_roles, self.offsets, initial)

@@ -1,6 +1,7 @@
 """Headless rendering of a run folder (``pdssb render``) and video while a run goes (``--video``).
 
-Frames come from :class:`~pdssb.viz.frame.Renderer`, the viewer's drawing code, offscreen. A
+Frames come from :func:`~pdssb.viz.compose.open_renderer` (GGUI offscreen when Vulkan starts, the
+software renderer otherwise, or the one ``--renderer`` names): the viewer's drawing code. A
 :class:`VideoSink` writes them as MP4 (imageio + imageio-ffmpeg, libx264, yuv420p: width and
 height must be even), GIF (imageio/Pillow, looping), or a folder of numbered PNGs.
 """
@@ -16,8 +17,9 @@ import numpy as np
 
 from ..errors import InputError
 from .colormaps import value_range
+from .compose import open_renderer
 from .data import RunData, SnapshotData
-from .frame import FrameOptions, Renderer
+from .options import FrameOptions
 
 __all__ = ["VideoSink", "check_output", "render_run", "LiveVideo"]
 
@@ -111,8 +113,8 @@ def run_value_range(run: RunData, opts: FrameOptions) -> tuple[float, float]:
 
 
 def render_run(run_dir: Path, out: Path, opts: FrameOptions, fps: float = 10.0,
-               progress: Callable[[int, int], None] | None = None) -> dict:
-    """Render every snapshot of ``run_dir`` into ``out``; returns {frames, out, kind, seconds}."""
+               progress: Callable[[int, int], None] | None = None, renderer: str = "auto") -> dict:
+    """Render every snapshot of ``run_dir`` into ``out``; returns {frames, out, kind, seconds, renderer}."""
     import time
 
     run = RunData(run_dir)
@@ -122,28 +124,26 @@ def render_run(run_dir: Path, out: Path, opts: FrameOptions, fps: float = 10.0,
     t0 = time.time()
     if opts.value_range is None and not opts.spec.categorical:
         opts = replace(opts, value_range=run_value_range(run, opts))
-    renderer = Renderer(opts.resolution)
+    drawer = open_renderer(renderer, opts.resolution)
     try:
         for i in range(len(run)):
-            sink.add(renderer.draw(run.snapshot(i), opts))
+            sink.add(drawer.draw(run.snapshot(i), opts))
             if progress:
                 progress(i + 1, len(run))
     finally:
         sink.close()
     return dict(frames=sink.frames, out=str(out), kind=sink.kind, seconds=time.time() - t0,
-                resolution=list(opts.resolution))
+                resolution=list(opts.resolution), renderer=drawer.kind)
 
 
 class LiveVideo:
     """``on_snapshot`` callback of :meth:`pdssb.simulation.Simulation.run`: one frame per snapshot."""
 
-    def __init__(self, setup, out: Path, opts: FrameOptions, fps: float = 10.0):
+    def __init__(self, setup, out: Path, opts: FrameOptions, fps: float = 10.0, renderer: str = "auto"):
         self.setup = setup
         self.opts = opts.validated()
         self.sink = VideoSink(out, fps)
-        self.renderer = Renderer(self.opts.resolution)
-        self.lattice = setup.lattice
-        self.names = list(setup.names)
+        self.renderer = open_renderer(renderer, self.opts.resolution)
         self.records: list[dict] | None = None
         self.seconds = 0.0
 
@@ -151,10 +151,8 @@ class LiveVideo:
         import time as _t
 
         t0 = _t.perf_counter()
-        lat = self.lattice
         info = dict(self.records[-1]) if self.records else {}
-        snap = SnapshotData(tuple(lat.shape), lat.dx, tuple(lat.origin), fields, time, step,
-                            self.setup.scene.title, self.names, info)
+        snap = SnapshotData.from_setup(self.setup, fields, time, step, info)
         self.sink.add(self.renderer.draw(snap, self.opts))
         self.seconds += _t.perf_counter() - t0
 

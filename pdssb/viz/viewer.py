@@ -1,13 +1,18 @@
-"""``pdssb view``: watch a simulation live, or replay a run folder, through GGUI.
+"""``pdssb view``: watch a simulation live, or replay a run folder, in a GGUI window or offscreen.
 
-The viewer draws with :class:`~pdssb.viz.frame.Renderer`, the same code as ``pdssb render``.
-A live source runs the scene's simulation in the viewer's process and draws every N steps; a
-replay source steps through the snapshots of a run folder (with a time slider).
+The viewer draws with :func:`~pdssb.viz.compose.open_renderer`, the same code as ``pdssb
+render``: a window needs GGUI; ``--offscreen`` uses GGUI or the software renderer. A live source
+runs the scene's simulation in the viewer's process and draws every N steps; a replay source
+steps through the snapshots of a run folder.
 
-Controls (live window): space pause/resume, n single step, +/- speed (steps per frame), r reset,
-p screenshot, f next field, c crack view on/off, [ ] move the clip plane, k clip axis, arrows or
-right-mouse drag orbit (3D; left/right step through a replay), z/x zoom, Esc quit. The same keys
-drive :meth:`Viewer.handle_key`, which the offscreen mode and the tests use.
+Controls. A control panel (a GGUI sub-window, :meth:`Viewer.panel`) holds: pause/resume, single
+step, reset, screenshot; the field; crack faces or sites; the speed; the crack view and its damage
+threshold; the clip plane (axis, side, position); and, in a replay, the time slider. The keys stay:
+space pause/resume, n single step, +/- speed (steps per frame), r reset, p screenshot, f next
+field, s crack faces / sites, c crack view on/off, [ ] move the clip plane, k clip axis, arrows
+or right-mouse drag orbit (3D; left/right step through a replay), z/x zoom, Esc quit. Keys and
+panel both go through :meth:`Viewer.handle_key` and the ``set_*`` methods, which the offscreen
+mode and the tests drive.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ import numpy as np
 
 from ..errors import InputError
 from .colormaps import FIELDS
+from .compose import ensure_backend, open_renderer
 from .data import RunData, SnapshotData
-from .frame import FrameOptions, Renderer, ensure_backend
+from .options import STYLES, FrameOptions
 
 __all__ = ["LiveSource", "ReplaySource", "Viewer", "has_display"]
 
@@ -65,15 +71,13 @@ class LiveSource:
         return True
 
     def snapshot(self) -> SnapshotData:
-        lat = self.setup.lattice
         if self._fields is None:
             self._fields = self.sim.snapshot_fields()
         info = dict(self.sim.records[-1]) if self.sim.records else {}
         failure = getattr(self.sim, "failure", None)
         if failure:
             info["failure"] = str(failure[1]).replace("_", " ")
-        return SnapshotData(tuple(lat.shape), lat.dx, tuple(lat.origin), self._fields, self.sim.model.time,
-                            self.step, self.setup.scene.title, list(self.setup.names), info)
+        return SnapshotData.from_setup(self.setup, self._fields, self.sim.model.time, self.step, info)
 
     @property
     def label(self) -> str:
@@ -117,7 +121,7 @@ class ReplaySource:
 
 class Viewer:
     def __init__(self, source, opts: FrameOptions, every: int = 1, offscreen: bool = True,
-                 screenshot_dir: Path = Path("."), fields: list[str] | None = None):
+                 screenshot_dir: Path = Path("."), fields: list[str] | None = None, renderer: str = "auto"):
         self.source = source
         self.opts = opts.validated()
         self.every = max(1, int(every))
@@ -129,14 +133,29 @@ class Viewer:
         snap = source.snapshot()
         available = [name for name, f in FIELDS.items() if f.key in snap.fields]
         self.fields = fields or available
-        self.renderer = Renderer(self.opts.resolution, show_window=not offscreen, name="pdssb view")
+        self.renderer = open_renderer(renderer, self.opts.resolution, show_window=not offscreen, name="pdssb view")
         self.last_frame: np.ndarray | None = None
         self.frames = 0
-        self._clip_axis = (self.opts.clip[0] if self.opts.clip else snap.dim - 2)
+        self._clip_axis = (self.opts.clip[0] if self.opts.clip else snap.dim - 1)
         self._drag: tuple[float, float] | None = None
         self._threshold = self.opts.crack_only if self.opts.crack_only is not None else 0.3
 
     # ------------------------------------------------------------ controls
+    def set_field(self, name: str) -> None:
+        self.opts = replace(self.opts, field=name, value_range=None)
+
+    def set_crack_view(self, threshold: float | None) -> None:
+        """The crack view at this damage threshold, or everything (None)."""
+        if threshold is not None:
+            self._threshold = float(np.clip(threshold, 0.0, 1.0))
+            threshold = self._threshold
+        self.opts = replace(self.opts, crack_only=threshold)
+
+    def set_clip(self, axis: int, side: str, frac: float | None) -> None:
+        """Keep the sites on ``side`` ('<' or '>') of ``frac`` of the box along ``axis``; None: no clip."""
+        self._clip_axis = int(axis)
+        self.opts = replace(self.opts, clip=None if frac is None else (int(axis), side, float(np.clip(frac, 0.0, 1.0))))
+
     def handle_key(self, key: str) -> None:
         az, el, zoom = self.opts.camera
         o = self.opts
@@ -154,18 +173,20 @@ class Viewer:
             self.screenshot()
         elif key == "f":
             i = self.fields.index(o.field) if o.field in self.fields else -1
-            self.opts = replace(o, field=self.fields[(i + 1) % len(self.fields)], value_range=None)
+            self.set_field(self.fields[(i + 1) % len(self.fields)])
+        elif key == "s":
+            self.opts = replace(o, style=STYLES[(STYLES.index(o.style) + 1) % len(STYLES)])
         elif key == "c":
-            self.opts = replace(o, crack_only=None if o.crack_only is not None else self._threshold)
+            self.set_crack_view(None if o.crack_only is not None else self._threshold)
         elif key in ("[", "]"):
             axis, side, frac = o.clip or (self._clip_axis, "<", 1.0)
             frac = float(np.clip(frac + (0.05 if key == "]" else -0.05), 0.0, 1.0))
-            self.opts = replace(o, clip=None if frac >= 1.0 and side == "<" else (axis, side, frac))
+            self.set_clip(axis, side, None if frac >= 1.0 and side == "<" else frac)
         elif key == "k":
             dim = self.source.snapshot().dim
             self._clip_axis = (self._clip_axis + 1) % dim
             if o.clip:
-                self.opts = replace(o, clip=(self._clip_axis, o.clip[1], o.clip[2]))
+                self.set_clip(self._clip_axis, o.clip[1], o.clip[2])
         elif key in ("Left", "Right") and self.source.replay:
             self.source.seek(self.source.index + (1 if key == "Right" else -1))
         elif key in ("Left", "Right"):
@@ -232,13 +253,14 @@ class Viewer:
             if not self.paused and self.source.done and not self.source.replay:
                 self.paused = True
             self.tick(read=False)
-            self._panel()
+            self.panel(self.renderer.window.get_gui())
             win.show()
 
-    def _panel(self) -> None:  # pragma: no cover - needs a display
-        gui = self.renderer.window.get_gui()
-        with gui.sub_window("controls", 0.005, 0.58, 0.23, 0.41):
-            gui.text(f"{self.source.label}  speed x{self.speed}  every {self.every}")
+    def panel(self, gui) -> None:
+        """The control panel: GGUI widgets in a sub-window at the bottom left (``gui``: window.get_gui())."""
+        dim = self.source.snapshot().dim
+        with gui.sub_window("controls", 0.005, 0.45, 0.23, 0.54):  # left of the image box (>= 0.24 W)
+            gui.text(f"{self.source.label}   every {self.every}")
             if gui.button("resume" if self.paused else "pause"):
                 self.handle_key(" ")
             if gui.button("single step"):
@@ -247,23 +269,36 @@ class Viewer:
                 self.handle_key("r")
             if gui.button("screenshot"):
                 self.handle_key("p")
-            if gui.button(f"field: {self.opts.field} (next)"):
-                self.handle_key("f")
+            i = self.fields.index(self.opts.field) if self.opts.field in self.fields else 0
+            gui.text(f"field: {self.fields[i]}")
+            j = gui.slider_int("field", i, 0, len(self.fields) - 1)
+            if j != i:
+                self.set_field(self.fields[j])
+            cracks = gui.checkbox("crack faces (off: sites)", self.opts.style == "cracks")
+            if cracks != (self.opts.style == "cracks"):
+                self.handle_key("s")
+            self.speed = gui.slider_int("speed", self.speed, 1, 64)
             crack = gui.checkbox("crack view", self.opts.crack_only is not None)
             if crack != (self.opts.crack_only is not None):
                 self.handle_key("c")
             if self.opts.crack_only is not None:
-                t = gui.slider_float("damage threshold", self.opts.crack_only, 0.0, 1.0)
-                self._threshold = t
-                self.opts = replace(self.opts, crack_only=t)
-            if self.source.snapshot().dim == 3:
-                axis, side, frac = self.opts.clip or (self._clip_axis, "<", 1.0)
-                frac = gui.slider_float(f"clip {'xyz'[axis]} {side}", frac, 0.0, 1.0)
-                self.opts = replace(self.opts, clip=None if frac >= 1.0 else (axis, side, frac))
+                t = gui.slider_float("threshold", self.opts.crack_only, 0.0, 1.0)
+                if t != self.opts.crack_only:
+                    self.set_crack_view(t)
+            clip = gui.checkbox("clip plane", self.opts.clip is not None)
+            axis, side, frac = self.opts.clip or (self._clip_axis, "<", 1.0)
+            if clip != (self.opts.clip is not None):
+                self.set_clip(axis, side, 0.5 if clip else None)
+            if self.opts.clip is not None:
+                a = gui.slider_int(f"axis: {'xyz'[axis]}", axis, 0, dim - 1)
+                keep_low = gui.checkbox(f"keep {'xyz'[a]} below", side == "<")
+                f = gui.slider_float("position", frac, 0.0, 1.0)
+                if (a, keep_low, f) != (axis, side == "<", frac):
+                    self.set_clip(a, "<" if keep_low else ">", f)
             if self.source.replay:
-                i = gui.slider_int("time", self.source.index, 0, len(self.source.run) - 1)
-                if i != self.source.index:
-                    self.source.seek(i)
+                k = gui.slider_int("time", self.source.index, 0, len(self.source.run) - 1)
+                if k != self.source.index:
+                    self.source.seek(k)
 
 
 def open_source(target: Path, precision: str | None, arch: str):

@@ -148,3 +148,14 @@ def test_snapshot_writer(tmp_path):
     assert len(resumed.pvd.entries) == 2
     with pytest.raises(ValueError, match="reserved"):
         resumed.write(60, 0.6, points, {"time": np.zeros(8)})
+
+
+def test_bond_bits_go_to_the_npz_only(tmp_path):
+    """Bond words (two per site here) would be padded like a 2D vector in the VTU and mean nothing
+    in ParaView: NPZ_ONLY keeps them out of it, exactly as written in the NPZ."""
+    bits = RNG.integers(0, 2**32, size=(8, 2), dtype=np.uint32)
+    paths = SnapshotWriter(tmp_path).write(0, 0.0, RNG.random((8, 2)), {"damage": RNG.random(8), "bond_bits": bits})
+    assert set(meshio.read(paths.vtu).point_data) == {"damage"}
+    with np.load(paths.npz) as data:
+        assert data["bond_bits"].dtype == np.uint32
+        np.testing.assert_array_equal(data["bond_bits"], bits)

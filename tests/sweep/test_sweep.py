@@ -11,14 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import distributed  # noqa: F401 - the [test] extra installs it: without it these tests fail, not skip
 import pytest
 from typer.testing import CliRunner
 
 from pdssb.cli import app
 
 from ..scenes import swelling_pit
-
-pytest.importorskip("distributed")
 
 BASE = swelling_pit(checkpoint_every=1)
 
