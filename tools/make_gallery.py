@@ -44,7 +44,7 @@ def before_after(run_dirs: list[Path], labels: list[str], field: str, out: Path,
     from PIL import Image, ImageDraw
 
     sys.path.insert(0, str(ROOT))
-    from pdssb.viz.compose import open_renderer
+    from pdssb.viz.renderers import open_renderer
     from pdssb.viz.data import RunData
     from pdssb.viz.options import FrameOptions
     from pdssb.viz.overlay import BACKGROUND, FOREGROUND, font

@@ -3,7 +3,7 @@
 Two synthetic scenes: a 2D lattice of side² sites drawn as an image, and a 3D cube of about
 ``particles`` sites drawn as spheres. Each frame is a full ``FrameRenderer.draw`` (colour
 mapping, annotations, rasterisation, read-back of the image), the cost of one video frame, with
-the renderer :func:`~pdssb.viz.compose.open_renderer` picks (GGUI when Vulkan starts).
+the renderer :func:`~pdssb.viz.renderers.open_renderer` picks (GGUI when Vulkan starts).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from .compose import FrameRenderer, open_renderer
+from .compose import FrameRenderer
+from .renderers import open_renderer
 from .data import SnapshotData
 from .options import FrameOptions
 

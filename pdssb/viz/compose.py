@@ -18,8 +18,8 @@ Crack faces are the broken nearest-neighbour bonds' faces laid onto the local cr
 (:class:`~pdssb.viz.cracks.CrackFaces`): segments in 2D, parallelograms in 3D.
 
 Backends: :class:`~pdssb.viz.frame.GGUIRenderer` (Taichi GGUI, Vulkan; also the live window) and
-:class:`~pdssb.viz.software.SoftwareRenderer` (Taichi kernels, no Vulkan). :func:`open_renderer`
-picks GGUI when it can start and the software renderer otherwise, saying so once on stderr.
+:class:`~pdssb.viz.software.SoftwareRenderer` (Taichi kernels, no Vulkan);
+:func:`pdssb.viz.renderers.open_renderer` picks one.
 
 3D content by style: ``sites`` draws one sphere per visible site (the crack view: the sites with
 damage ≥ T, and the body's surface as small grey points); ``cracks`` draws the crack surface as
@@ -30,7 +30,6 @@ so a clip plane shows a section) as small points in the field's colours (grey in
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -44,7 +43,7 @@ from .options import FrameOptions
 from .overlay import BACKGROUND, Annotations, Layout, draw_overlay, layout_frame
 
 __all__ = ["CRACK_RGB", "Camera", "ensure_backend", "FramePlan", "FrameRenderer", "LI_CRACK_RGB", "Geometry3D", "geometry_3d",
-           "open_renderer", "plan_frame"]
+           "plan_frame"]
 
 VOID_2D = (40, 40, 50)  # void sites in 2D images
 FADED = (70, 70, 80)  # intact sites in the crack view are blended towards this
@@ -360,36 +359,3 @@ class FrameRenderer:
         last 2D frame drawn."""
         x, y = self._site_to_px(np.array([[i, j]], dtype=np.float64))[0]
         return int(y), int(x)
-
-
-# ---------------------------------------------------------------- choosing a backend
-_said_fallback = False
-
-
-def open_renderer(kind: str = "auto", resolution: tuple[int, int] = (1280, 720), show_window: bool = False,
-                  name: str = "pdssb") -> FrameRenderer:
-    """GGUI when ``kind`` is "ggui" (InputError without Vulkan), software when "software";
-    "auto" tries GGUI and falls back to software with one line on stderr (once per process)."""
-    global _said_fallback
-    if kind not in ("auto", "software", "ggui"):
-        raise InputError("--renderer", f"unknown renderer '{kind}' (use auto, software or ggui)")
-    if kind == "software":
-        if show_window:
-            raise InputError("--renderer", "a live window needs GGUI; use --offscreen with the software renderer")
-        from .software import SoftwareRenderer
-
-        return SoftwareRenderer(resolution)
-    from .frame import GGUIRenderer, VulkanUnavailable
-
-    try:
-        return GGUIRenderer(resolution, show_window=show_window, name=name)
-    except VulkanUnavailable as e:
-        if kind == "ggui" or show_window:
-            raise
-        if not _said_fallback:
-            print(f"pdssb: {e.reason.split(';')[0]}: drawing with the software renderer (--renderer software)",
-                  file=sys.stderr, flush=True)
-            _said_fallback = True
-        from .software import SoftwareRenderer
-
-        return SoftwareRenderer(resolution)

@@ -10,7 +10,7 @@ quads as a two-sided ``scene.mesh``, with the shared :class:`~pdssb.viz.compose.
 Vulkan: GGUI needs a Vulkan driver (on a CPU-only Linux machine: Debian's ``mesa-vulkan-drivers``
 and ``libvulkan1``, i.e. lavapipe). Creating the window without one raises
 :class:`VulkanUnavailable`, an :class:`~pdssb.errors.InputError`:
-:func:`~pdssb.viz.compose.open_renderer` then falls back to the software renderer, unless GGUI
+:func:`~pdssb.viz.renderers.open_renderer` then falls back to the software renderer, unless GGUI
 was asked for (``--renderer ggui``, or a live window), when the CLI prints one line naming the
 packages and exits with code 2. GGUI works with Taichi's CPU and CUDA backends, so
 :func:`pdssb.backend.init` is used as everywhere else.

@@ -1,6 +1,6 @@
 """Headless rendering of a run folder (``pdssb render``) and video while a run goes (``--video``).
 
-Frames come from :func:`~pdssb.viz.compose.open_renderer` (GGUI offscreen when Vulkan starts, the
+Frames come from :func:`~pdssb.viz.renderers.open_renderer` (GGUI offscreen when Vulkan starts, the
 software renderer otherwise, or the one ``--renderer`` names): the viewer's drawing code. A
 :class:`VideoSink` writes them as MP4 (imageio + imageio-ffmpeg, libx264, yuv420p: width and
 height must be even), GIF (imageio/Pillow, looping), or a folder of numbered PNGs.
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from .colormaps import value_range
-from .compose import open_renderer
+from .renderers import open_renderer
 from .data import RunData, SnapshotData
 from .options import FrameOptions
 

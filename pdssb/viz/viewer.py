@@ -1,6 +1,6 @@
 """``pdssb view``: watch a simulation live, or replay a run folder, in a GGUI window or offscreen.
 
-The viewer draws with :func:`~pdssb.viz.compose.open_renderer`, the same code as ``pdssb
+The viewer draws with :func:`~pdssb.viz.renderers.open_renderer`, the same code as ``pdssb
 render``: a window needs GGUI; ``--offscreen`` uses GGUI or the software renderer. A live source
 runs the scene's simulation in the viewer's process and draws every N steps; a replay source
 steps through the snapshots of a run folder.
@@ -26,7 +26,8 @@ import numpy as np
 
 from ..errors import InputError
 from .colormaps import FIELDS
-from .compose import ensure_backend, open_renderer
+from .compose import ensure_backend
+from .renderers import open_renderer
 from .data import RunData, SnapshotData
 from .options import STYLES, FrameOptions
 

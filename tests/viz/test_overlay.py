@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from pdssb.viz.colormaps import field_spec
-from pdssb.viz.compose import CRACK_RGB, LI_CRACK_RGB, open_renderer
+from pdssb.viz.compose import CRACK_RGB, LI_CRACK_RGB
+from pdssb.viz.renderers import open_renderer
 from pdssb.viz.data import RunData
 from pdssb.viz.options import FrameOptions
 from pdssb.viz.overlay import Annotations, layout_frame, scale_bar

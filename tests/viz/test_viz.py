@@ -8,10 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from pdssb.cli import app
-from pdssb.viz import compose
+from pdssb.viz import renderers
 from pdssb.viz import frame as frame_mod
 from pdssb.viz.colormaps import field_spec, lut, material_colors
-from pdssb.viz.compose import CRACK_RGB, LI_CRACK_RGB, open_renderer, plan_frame
+from pdssb.viz.compose import CRACK_RGB, LI_CRACK_RGB, plan_frame
+from pdssb.viz.renderers import open_renderer
 from pdssb.viz.data import RunData
 from pdssb.viz.figures import damage_profile, figures_for_run, von_mises_profile
 from pdssb.viz.frame import GGUIRenderer
@@ -394,7 +395,7 @@ def test_without_vulkan_ggui_falls_back_to_software_with_one_line(run2d, tmp_pat
     """No Vulkan loader: `--renderer ggui` stops with one line naming the packages (exit 2); the
     default (auto) draws with the software renderer and says so once on stderr."""
     monkeypatch.setattr(frame_mod, "vulkan_problem", lambda: "libvulkan not found")
-    monkeypatch.setattr(compose, "_said_fallback", False)
+    monkeypatch.setattr(renderers, "_said_fallback", False)
     res = CliRunner().invoke(app, ["render", str(run2d), "--out", str(tmp_path / "x.mp4"), "--arch", "cpu",
                                    "--renderer", "ggui"])
     assert res.exit_code == 2
