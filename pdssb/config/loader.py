@@ -7,8 +7,10 @@ failure becomes an :class:`~pdssb.errors.InputError` naming the field and the re
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 from pydantic import ValidationError
@@ -97,6 +99,34 @@ def read_scene_file(path: str | Path) -> dict:
     except UnicodeDecodeError:
         raise InputError(str(path), "not a UTF-8 text file") from None
     return parse_scene_text(text, str(path))
+
+
+def set_dotted(data: dict, key: str, value: Any) -> None:
+    """data[a][b][0][c] = value for key "a.b.0.c"; a missing table is created, a list index must exist."""
+    parts = key.split(".")
+    node: Any = data
+    for q, part in enumerate(parts):
+        last = q == len(parts) - 1
+        where = ".".join(parts[: q + 1])
+        if isinstance(node, list):
+            if not part.isdigit():
+                raise InputError(key, f"'{where}' indexes a list; use a number")
+            i = int(part)
+            if i >= len(node):
+                raise InputError(key, f"'{where}': the list has {len(node)} entries")
+            if last:
+                node[i] = copy.deepcopy(value)
+            else:
+                node = node[i]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = copy.deepcopy(value)
+            else:
+                if part not in node:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise InputError(key, f"'{'.'.join(parts[:q])}' is a value, not a table or list")
 
 
 def validate_scene(data: dict) -> Scene:

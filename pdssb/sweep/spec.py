@@ -34,7 +34,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config.loader import format_validation_error, parse_scene_text, read_scene_file, validate_scene
+from ..config.loader import format_validation_error, parse_scene_text, read_scene_file, set_dotted, validate_scene
 from ..config.resolve import _safe_path, resolve
 from ..errors import InputError
 from ..io.manifest import _pdssb_version
@@ -119,34 +119,6 @@ class Sweep:
         for case in self.cases:
             keys += [k for k in case.params if k not in keys]
         return keys
-
-
-def set_dotted(data: dict, key: str, value: Any) -> None:
-    """data[a][b][0][c] = value for key "a.b.0.c"; a missing table is created, a list index must exist."""
-    parts = key.split(".")
-    node: Any = data
-    for q, part in enumerate(parts):
-        last = q == len(parts) - 1
-        where = ".".join(parts[: q + 1])
-        if isinstance(node, list):
-            if not part.isdigit():
-                raise InputError(key, f"'{where}' indexes a list; use a number")
-            i = int(part)
-            if i >= len(node):
-                raise InputError(key, f"'{where}': the list has {len(node)} entries")
-            if last:
-                node[i] = copy.deepcopy(value)
-            else:
-                node = node[i]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = copy.deepcopy(value)
-            else:
-                if part not in node:
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise InputError(key, f"'{'.'.join(parts[:q])}' is a value, not a table or list")
 
 
 def case_hash(resolved_scene) -> str:

@@ -43,8 +43,7 @@ PAPER_CRACK_ORDER = ("semi_ellipsoid", "cube", "pyramid", "semi_sphere")
 
 def case_scene(scene_file: Path, overrides: dict[str, Any], t_end: float | None = None) -> dict:
     """The scene of one case as TOML data: the file, the overrides, a snapshot at 12 s."""
-    from ..config.loader import parse_scene_text
-    from ..sweep.spec import set_dotted
+    from ..config.loader import parse_scene_text, set_dotted
 
     data = parse_scene_text(Path(scene_file).read_text(), str(scene_file))
     data = copy.deepcopy(data)
