@@ -62,47 +62,46 @@ def run(
     write_figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN_DIR/figures (PNG + SVG) at the end"),
 ) -> None:
     """Run a scene and write its run folder (manifest, time series, VTU/PVD and NPZ snapshots)."""
-    from .factory import make_simulation
-    from .io.run_folder import prepare_run_dir
+    from . import api
+    from .io.atomic import OutputWriteError
 
-    source = None
+    video_opts = dict(video=video, video_field=video_field, video_resolution=video_resolution,
+                      video_style=video_style, renderer=renderer)
+    figures_failed = []
+
+    def figures_warning(message: str) -> None:
+        figures_failed.append(message)
+        err.print(f"[yellow]warning[/]: {message}; retry with `pdssb figures {plan.out}`", highlight=False)
+
     try:
         if resume is not None:
-            from .io.checkpoint import load_resume
-
             if scene is not None or out is not None or overwrite:
                 raise InputError("--resume", "takes the run folder alone (no SCENE, --out or --overwrite)")
-            setup, manifest, finished = load_resume(resume, precision)
-            if finished:
+            plan = api.plan_resume(resume, arch=arch, precision=precision, **video_opts)
+            if plan.finished:
                 err.print(f"{resume}: the run has already finished (summary.json); nothing to resume", markup=False)
                 raise typer.Exit(0)
-            scene = Path(manifest.get("scene_file") or resume / "scene.toml")
-            prec = manifest.get("precision") or setup.scene.solver.precision
-            out_dir = resume
         else:
             if scene is None:
                 raise InputError("SCENE", "missing: give a scene file, or --resume RUN_DIR")
-            setup = _setup(scene, precision)
-            prec = precision or setup.scene.solver.precision
-        from . import backend
-
-        used = backend.init(arch, prec)
-        live_video = _live_video(video, video_field, video_resolution, video_style, renderer, setup)  # before output
-        if resume is None:
-            source = scene.read_text(encoding="utf-8")
-            out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
-    except InputError as e:
+            plan = api.plan_run(scene, out or Path("runs") / scene.stem, arch=arch, precision=precision,
+                                overwrite=overwrite, **video_opts)
+        result = api.execute(plan, progress=not (quiet or as_json), figures=write_figures,
+                             on_warning=figures_warning)
+    except (InputError, OutputWriteError) as e:
         _fail(e)
-    sim = make_simulation(setup, prec)
-    summary = _run_with_progress(sim, out_dir, quiet or as_json, dict(arch=used, precision=prec, scene_file=str(scene)),
-                                 resume=resume is not None, source_text=source,
-                                 on_snapshot=_attach(live_video, sim))
+    summary = result.summary
+    out_dir = result.folder
     summary["run_dir"] = str(out_dir)
-    _video_and_figures(summary, live_video, write_figures, out_dir)
-    if summary["status"] == "diverged":
-        d = summary.get("diagnostic", {})
-        err.print(f"[bold red]error[/]: run diverged at step {d.get('step')} ({d.get('field')}: {d.get('kind')}); "
-                  f"see {out_dir / 'diagnostic.json'}", highlight=False, soft_wrap=True)
+    if result.video is not None:
+        summary["video"] = str(result.video)
+        err.print(f"video: {result.video_frames} frames → {result.video} ({result.video_seconds:.1f} s drawing)")
+    if write_figures and summary["status"] != "diverged" and not figures_failed:
+        summary["figures"] = [str(p) for p in result.figures()]
+    if result.divergence:
+        from rich.markup import escape
+
+        err.print(f"[bold red]error[/]: {escape(result.divergence)}", highlight=False, soft_wrap=True)
         raise typer.Exit(3)
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
@@ -112,63 +111,6 @@ def run(
             fail = f", failed at t = {summary['failure_time_s']:.4g} s ({summary['failure_cause']})"
         err.print(f"done: {summary['steps']} steps, {summary['bonds_broken']} bonds broken, "
                   f"max von Mises {summary['von_mises_max_MPa']:.4g} MPa{fail}, {summary['wall_time_s']:.1f} s → {out_dir}")
-
-
-def _live_video(video: Optional[Path], field: str, resolution: str, style: str, renderer: str, setup):
-    """The ``--video`` renderer (``on_snapshot`` callback), checked before the run starts; None without --video."""
-    if video is None:
-        return None
-    from .viz.render import LiveVideo
-
-    return LiveVideo(setup, video, _frame_options(field, None, resolution, None, None, style), renderer=renderer)
-
-
-def _attach(live_video, sim):
-    if live_video is not None:
-        live_video.records = sim.records  # the on-screen numbers come from the latest row
-    return live_video
-
-
-def _video_and_figures(summary: dict, live_video, write_figures: bool, out_dir: Path) -> None:
-    """After ``pdssb run``: close the --video file, write RUN_DIR/figures (a failure there is a warning)."""
-    if live_video is not None:
-        path = live_video.close()
-        summary["video"] = str(path)
-        err.print(f"video: {live_video.sink.frames} frames → {path} ({live_video.seconds:.1f} s drawing)")
-    if write_figures and summary.get("status") != "diverged":
-        try:
-            from .viz.figures import figures_for_run
-
-            summary["figures"] = [str(p) for p in figures_for_run(out_dir)]
-        except Exception as e:  # noqa: BLE001 - the run itself succeeded; figures can be remade
-            err.print(f"[yellow]warning[/]: figures not written ({e}); retry with `pdssb figures {out_dir}`",
-                      highlight=False)
-
-
-def _run_with_progress(sim, out_dir: Path, quiet: bool, extra: dict, resume: bool = False,
-                       source_text: Optional[str] = None, on_snapshot=None) -> dict:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    from .io.atomic import OutputWriteError
-
-    try:
-        if quiet:
-            return sim.run(out_dir, extra_manifest=extra, resume=resume, source_text=source_text,
-                           on_snapshot=on_snapshot)
-        columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                   TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=err, transient=False) as progress:
-            task = progress.add_task(sim.setup.scene.title, total=None, info="")
-
-            def on_step(done, total, row):
-                t = f"t {row['time_s']:.4g} s  " if "current_mA" in row else ""
-                progress.update(task, completed=done, total=total or None,
-                                info=f"{t}broken {row['bonds_broken_total']}  σ_vm,max {row['von_mises_max_MPa']:.3g} MPa")
-
-            return sim.run(out_dir, on_step=on_step, extra_manifest=extra, resume=resume, source_text=source_text,
-                           on_snapshot=on_snapshot)
-    except (OutputWriteError, InputError) as e:
-        _fail(e)
 
 
 @app.command()
@@ -284,14 +226,6 @@ def bench(
 
 
 # ---------------------------------------------------------------- viewer, rendering, figures (pdssb.viz)
-def _frame_options(field: str, camera: Optional[str], resolution: str, crack_only: Optional[float],
-                   clip: Optional[str], style: str = "cracks"):
-    from .viz.options import FrameOptions, parse_camera, parse_clip, parse_resolution
-
-    return FrameOptions(field=field, style=style, crack_only=crack_only, clip=parse_clip(clip),
-                        camera=parse_camera(camera), resolution=parse_resolution(resolution)).validated()
-
-
 _FIELD_HELP = "damage, von_mises, hydrostatic, displacement, potential, current_density, li_fraction, material"
 
 
@@ -311,15 +245,15 @@ def render(
     as_json: bool = typer.Option(False, "--json", help="print a summary as JSON on stdout"),
 ) -> None:
     """Render every snapshot of a run folder offscreen into a video, a GIF or PNG frames."""
+    from .api import frame_options, open_run
     from .viz.compose import ensure_backend
-    from .viz.render import render_run
 
     try:
-        opts = _frame_options(field, camera, resolution, crack_only, clip, style)
-        if not run_dir.is_dir():
-            raise InputError(str(run_dir), "run folder not found")
+        shown = dict(style=style, crack_only=crack_only, clip=clip, camera=camera, resolution=resolution)
+        opts = frame_options(field, **shown)  # bad options before the folder
+        run_folder = open_run(run_dir)
         ensure_backend(arch, "f32")
-        res = render_run(run_dir, out, opts, fps, renderer=renderer)
+        res = run_folder.render(out, field, fps=fps, renderer=renderer, **shown)
     except InputError as e:
         _fail(e)
     if as_json:
@@ -346,11 +280,12 @@ def view(
     arch: str = typer.Option("auto", help="cpu, gpu or auto"),
 ) -> None:
     """Watch a scene's simulation live (or replay a run folder) in a GGUI window, or offscreen."""
+    from .api import frame_options
     from .viz.render import check_output
     from .viz.viewer import Viewer, has_display, open_source
 
     try:
-        opts = _frame_options(field, camera, resolution, crack_only, clip, style)
+        opts = frame_options(field, style=style, crack_only=crack_only, clip=clip, camera=camera, resolution=resolution)
         if not offscreen and not has_display():
             raise InputError("view", "no display (DISPLAY/WAYLAND_DISPLAY unset); use --offscreen --screenshot FILE.png")
         if every is not None and every < 1:
@@ -383,15 +318,10 @@ def figures(
     band_um: float = typer.Option(1.0, "--band", help="band width, µm"),
 ) -> None:
     """Write the paper-style figures of a run folder (PNG and SVG)."""
-    from .viz.figures import figures_for_run
-    from .viz.render import check_output
+    from .api import open_run
 
     try:
-        if not run_dir.is_dir():
-            raise InputError(str(run_dir), "run folder not found")
-        if out is not None:
-            check_output(Path(str(out) + "/"))
-        paths = figures_for_run(run_dir, out, y_um=y_um, x_um=x_um, band_um=band_um)
+        paths = open_run(run_dir).figures(out, remake=True, y_um=y_um, x_um=x_um, band_um=band_um)
     except InputError as e:
         _fail(e)
     err.print(f"{len(paths)} files → {paths[0].parent if paths else out}")

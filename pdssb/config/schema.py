@@ -11,7 +11,8 @@ from __future__ import annotations
 import bisect
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_serializer, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, model_serializer,
+                      model_validator)
 
 from ..units import UnitError, format_quantity, parse_activation_energy, parse_quantity, parse_temperature
 
@@ -586,3 +587,6 @@ class Scene(Strict):
     solver: Solver = Field(default_factory=Solver)
     electrochem: Optional[Electrochem] = None
     output: Output = Field(default_factory=Output)
+    # the file a scene was read from (pdssb.load_scene): relative paths in it (an STL) are read from its
+    # folder, and a run of it records it (manifest scene_file, for --resume); not part of the scene itself
+    _source_file: Optional[str] = PrivateAttr(default=None)

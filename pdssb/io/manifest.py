@@ -39,15 +39,8 @@ def _package_version(name: str) -> str | None:
 
 
 def _pdssb_version() -> str:
-    installed = _package_version("pdssb")
-    if installed is not None:
-        return installed
-    try:
-        import pdssb
-
-        return str(pdssb.__version__)
-    except (ImportError, AttributeError):
-        return "unknown"
+    """The installed distribution's version; "unknown" when pdssb runs from a source tree on the path."""
+    return _package_version("pdssb") or "unknown"
 
 
 def _git(*args: str) -> str | None:

@@ -25,9 +25,11 @@ import numpy as np
 
 from .data import RunData, SnapshotData
 
-__all__ = ["damage_profile", "failure_time_bars", "figures_for_run", "von_mises_profile"]
+__all__ = ["FIGURES", "FORMATS", "damage_profile", "failure_time_bars", "figures_for_run", "von_mises_profile"]
 
 FORMATS = ("png", "svg")
+#: the figures ``figures_for_run`` writes, in its order (file stems)
+FIGURES = ("timeseries", "von_mises_histogram", "von_mises_profile", "damage_profile")
 
 
 def _figure(size=(6.0, 4.0)):
