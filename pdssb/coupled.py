@@ -44,7 +44,7 @@ COUPLED_COLUMNS = [
     "li_sites", "failed", "failed_damage_path", "failed_short_circuit", "failed_crack_depth",
     "failed_separation", "se_pieces",
 ]
-STATE = ("u", "bits", "eps", "dissipated", "mat")
+STATE = ("u", "bits", "eps", "dissipated", "mat", "hist")
 
 
 class CoupledSimulation(Simulation):

@@ -29,6 +29,7 @@ from .io.checkpoint import Checkpointer, read_checkpoint, write_source
 from .io.manifest import build_manifest, finalize_manifest, write_manifest
 from .io.snapshots import SnapshotWriter
 from .io.timeseries import TimeSeriesWriter
+from .mechanics.cascade import cascade
 from .mechanics.model import MechanicsModel
 
 COLUMNS = [
@@ -79,7 +80,7 @@ class Simulation:
     # ------------------------------------------------------------ checkpoint state
     # raw padded device arrays that a run carries from step to step (the rest is scratch,
     # recomputed before use, or fixed at set-up)
-    STATE_FIELDS = ("u", "v", "force", "force_old", "bits", "eps", "dissipated", "mat", "lam")
+    STATE_FIELDS = ("u", "v", "force", "force_old", "bits", "eps", "dissipated", "mat", "lam", "hist")
 
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
         """The full run state: (arrays for the NPZ, JSON-able scalars). Restored by :meth:`load_state`."""
@@ -177,26 +178,12 @@ class Simulation:
 
     # ------------------------------------------------------------ physics steps
     def cascade(self) -> tuple[int, int, float]:
-        """Relax, then break and relax until no bond breaks. Returns (ADR iterations, bonds broken, residual)."""
+        """Relax, then let bonds fail and relax again until none does (mechanics/cascade.py). Returns
+        (solver iterations, bonds broken, residual)."""
         s = self.setup.scene.solver
-        m = self.model
-        r = m.relax(s.tolerance, s.max_iterations)
-        iters, broken = r.iterations, 0
-        for _ in range(s.max_cascade):
-            if s.break_mode == "all":
-                ratio = 1.0
-            else:
-                rmax = m.max_stretch_ratio()
-                if rmax <= 1.0:
-                    break
-                ratio = max(1.0, rmax * (1.0 - s.most_stretched_band))
-            n = m.break_bonds(ratio)
-            if n == 0:
-                break
-            broken += n
-            r = m.relax(s.tolerance, s.max_iterations)
-            iters += r.iterations
-        return iters, broken, r.residual
+        r = cascade(self.model, s.tolerance, s.max_iterations, s.break_mode, s.most_stretched_band, s.max_cascade,
+                    s.damage_step, s.damage_tolerance)
+        return r.iterations, r.broken, r.residual
 
     def record(self, step: int, iters: int, broken: int, residual: float) -> dict:
         m = self.model

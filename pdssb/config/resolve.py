@@ -22,9 +22,10 @@ from ..lattice.grains import GrainMap, build_grains, grain_volume
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
 from ..materials import DEFAULT_REFERENCE_TEMPERATURE_K, TEMPERATURE_TOLERANCE_K, arrhenius_factor, get_material
-from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, build_bond_table
+from ..mechanics.bond_laws import LawError
+from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, PairLaw, build_bond_table
 from ..mechanics.pmb import PD_POISSON, site_volume
-from .schema import Scene
+from .schema import Damage, Scene
 
 VOID = "void"
 DEFAULT_THICKNESS_M = 1e-6
@@ -134,6 +135,17 @@ def _material_spec(name: str, m, setting: str) -> MaterialSpec:
             kic = lib.fracture_toughness.value
         if kic is not None:
             gc = kic**2 * ((1.0 - nu**2) if setting != "stress" else 1.0) / E
+    law, strength = "brittle", None
+    if m.damage is not None:
+        law, strength = m.damage.law, m.damage.strength
+        if m.damage.fracture_energy is not None:
+            if m.fracture_energy is not None or m.fracture_toughness is not None:
+                raise InputError(f"{where}.damage.fracture_energy", "the material gives its fracture energy (or "
+                                                                     "toughness) already: give it once")
+            gc = m.damage.fracture_energy
+        if law != "brittle" and gc is None:
+            raise InputError(f"{where}.damage", f"law = \"{law}\" needs a fracture energy (here, or the "
+                                                "material's fracture_energy or fracture_toughness)")
     if role == "electrolyte" and gc is None:
         raise InputError(where, "an electrolyte needs fracture_toughness or fracture_energy")
     nu_pd = PD_POISSON[setting]
@@ -145,7 +157,7 @@ def _material_spec(name: str, m, setting: str) -> MaterialSpec:
             f"spring), got {nu:g}; use nu = {nu_pd:.4g}, or set poisson_mismatch = \"match_bulk\" (keep the bulk "
             f"modulus, as for confined Li) or \"match_young\"",
         )
-    return MaterialSpec(name, role, E, nu, rho, gc, mismatch)
+    return MaterialSpec(name, role, E, nu, rho, gc, mismatch, law, strength)
 
 
 def _vec(values, dim: int, where: str) -> np.ndarray:
@@ -248,7 +260,7 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
         raise InputError("domain", f"{float(min(math.prod(n), 10**300)):.3g} sites exceed the 2^31 index limit")
     if any(abs(ni * d.dx - s) > 1e-6 * d.dx for ni, s in zip(n, size)):
         raise InputError("domain.dx", "must divide every domain size into a whole number of sites")
-    stencil = Stencil(dim, d.horizon_factor, d.partial_volume)
+    stencil = Stencil(dim, d.m, d.partial_volume)
     lattice = Lattice(tuple(n), d.dx, halo=stencil.reach)
     precision = precision or scene.solver.precision
     if lattice.n_padded > MAX_SITES:
@@ -266,16 +278,22 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     index = {k: i + 1 for i, k in enumerate(names)}
     index[VOID] = 0
 
-    interfaces: dict[tuple[int, int], float | None] = {}
+    interfaces: dict[tuple[int, int], float | PairLaw | None] = {}
     for q, itf in enumerate(scene.interfaces):
         a, b = itf.materials
         for mname in (a, b):
             if mname not in index or mname == VOID:
                 raise InputError(f"interfaces[{q}].materials", f"unknown material '{mname}'")
         key = (min(index[a], index[b]), max(index[a], index[b]))
-        if itf.breakable and itf.fracture_energy is None:
+        gc = itf.fracture_energy if itf.damage is None or itf.damage.fracture_energy is None else itf.damage.fracture_energy
+        if itf.breakable and gc is None:
             raise InputError(f"interfaces[{q}]", "a breakable interface needs fracture_energy")
-        interfaces[key] = itf.fracture_energy if itf.breakable else None
+        if not itf.breakable:
+            interfaces[key] = None
+        elif itf.damage is not None and itf.damage.law != "brittle":
+            interfaces[key] = PairLaw(itf.damage.law, gc, itf.damage.strength)
+        else:
+            interfaces[key] = gc
 
     x = lattice.positions()
     ids = np.zeros(lattice.n_sites, dtype=np.int32)
@@ -300,7 +318,7 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     grain_map, gb_spec = (None, None) if scene.grains is None else _resolve_grains(
         scene.grains, lattice, stencil, ids, index, materials, size, d.dx)
 
-    delta = d.horizon_factor * d.dx
+    delta = d.delta
     regions = {name: _region_mask(name, r, x, size, delta, d.dx, ids, index, base_dir) for name, r in scene.regions.items()}
 
     fixmask = np.zeros(lattice.n_sites, np.int32)
@@ -351,13 +369,27 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
         eig[mask] = es.strain
 
     volume = site_volume(d.dx, dim, thickness)
-    table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
+    try:
+        table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
+    except LawError as e:
+        raise InputError(_law_field(scene, e), str(e)) from None
     resolved = _resolved_scene(scene, materials, thickness)
     setup = Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
                   fixmask, u_bc, v_bc, body, eig, table, grains=grain_map)
     if scene.electrochem is not None:
         _resolve_electrochem(setup, scene, index)
     return setup
+
+
+def _law_field(scene: Scene, err: LawError) -> str:
+    """The scene field a bond-law error belongs to (the first softening law given)."""
+    for name, m in scene.materials.items():
+        if m.damage is not None and m.damage.law != "brittle":
+            return f"materials.{name}.damage"
+    for q, itf in enumerate(scene.interfaces):
+        if itf.damage is not None and itf.damage.law != "brittle":
+            return f"interfaces[{q}].damage"
+    return "grains"
 
 
 def _resolve_grains(g, lattice: Lattice, stencil: Stencil, ids: np.ndarray, index: dict[str, int],
@@ -472,8 +504,14 @@ def _resolved_scene(scene: Scene, materials: list[MaterialSpec], thickness: floa
     for m in materials:
         mats[m.name] = scene.materials[m.name].model_copy(update=dict(
             role=m.role, youngs_modulus=m.youngs_modulus, poisson_ratio=m.poisson_ratio, density=m.density,
-            fracture_toughness=None, fracture_energy=m.fracture_energy, poisson_mismatch=m.poisson_mismatch))
-    domain = scene.domain.model_copy(update=dict(thickness=thickness)) if thickness is not None else scene.domain
+            fracture_toughness=None, fracture_energy=m.fracture_energy, poisson_mismatch=m.poisson_mismatch,
+            damage=None if m.law == "brittle" and scene.materials[m.name].damage is None else
+            Damage.model_construct(law=m.law, strength=m.strength, fracture_energy=None)))
+    domain = scene.domain
+    if thickness is not None:
+        domain = domain.model_copy(update=dict(thickness=thickness))
+    if domain.horizon is None:
+        domain = domain.model_copy(update=dict(horizon_factor=domain.m))
     return scene.model_copy(update=dict(materials=mats, domain=domain))
 
 

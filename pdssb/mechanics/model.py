@@ -68,7 +68,13 @@ class MechanicsModel:
         nm = table.c.shape[0]
         self.cpair = ti.ndarray(f, (nm, nm))
         self.s0pair = ti.ndarray(f, (nm, nm))
+        self.lawpair = ti.Vector.ndarray(5, f, (nm, nm))  # [law, s0, s1, s_b, damage cap] per pair
+        self.damage_cap = 1.0
         self.rho = ti.ndarray(f, nm)
+        # damage history of softening bonds, one 16-bit code per directed bond (bond_laws.py); a scene
+        # without softening bonds never reads it and holds a 1 × 1 placeholder
+        self.hist = ti.ndarray(ti.u16, (n, k) if table.softening else (1, 1))
+        self.hist.fill(0)
 
         self.lin.from_numpy(lattice.linear_offsets(stencil))
         self.xi.from_numpy((stencil.offsets * lattice.dx).astype(self.np_float))
@@ -88,7 +94,7 @@ class MechanicsModel:
         else:
             self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
-        pmb.flag_mixed_sites(self.mat, self.lin)
+        pmb.flag_mixed_sites(self.mat, self.lin, self.lawpair)
         self.update_fictitious_density()
         # An unloaded body: |y|/|ξ| − 1 = O(ε) on its bonds, so ‖F‖ and ‖F_abs‖ are both round-off and
         # their ratio never falls below a tolerance. When ‖F_abs‖² and ‖F‖² are both below
@@ -114,11 +120,22 @@ class MechanicsModel:
         self.table = table
         self.cpair.from_numpy(table.c.astype(self.np_float))
         self.s0pair.from_numpy(table.s0.astype(self.np_float))
+        self._set_law_rows()
         self.rho.from_numpy(table.rho.astype(self.np_float))
+
+    def _set_law_rows(self) -> None:
+        rows = np.concatenate([self.table.law, np.full(self.table.law.shape[:2] + (1,), self.damage_cap)], axis=2)
+        self.lawpair.from_numpy(rows.astype(self.np_float))
+
+    def set_damage_cap(self, cap: float) -> None:
+        """The largest damage a softening bond may gain in one relaxation (≥ 1: no cap)."""
+        if cap != self.damage_cap:
+            self.damage_cap = float(cap)
+            self._set_law_rows()
 
     def refresh_material_flags(self) -> None:
         """Recompute the general-path flags after material ids changed (e.g. Li filling a crack)."""
-        pmb.flag_mixed_sites(self.mat, self.lin)
+        pmb.flag_mixed_sites(self.mat, self.lin, self.lawpair)
 
     def update_fictitious_density(self, safety: float = 1.0) -> None:
         adr.fictitious_density(self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta, self.cpair,
@@ -166,7 +183,8 @@ class MechanicsModel:
             self._blocked(self, with_abs)
             return
         pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
-                        self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
+                        self.cpair, self.lawpair, self.hist, self.body, self.load, self.fixmask, self.force, self.fabs,
+                        self.dim, with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
@@ -215,18 +233,39 @@ class MechanicsModel:
                                  self.beta, self.cpair, self.s0pair, ratio, self.volume, self.dissipated)
         return int(n) // 2
 
+    @property
+    def softening(self) -> bool:
+        """Whether any pair's bonds soften (and keep a damage history)."""
+        return self.table.softening
+
+    def commit_damage(self) -> int:
+        """Make the softening bonds' damage at the current state their history; returns the bonds (not
+        directed) that reached d = 1 and broke. Brittle bonds are untouched (see :meth:`break_bonds`)."""
+        if not self.softening:
+            return 0
+        n = fracture.commit_damage(self.u, self.eps, self.mat, self.gcorr, self.bits, self.hist, self.lin, self.xi,
+                                   self.xlen, self.beta, self.cpair, self.lawpair, self.volume, self.dissipated)
+        return int(n) // 2
+
+    def damage_increment(self) -> float:
+        """The largest damage increment of a softening bond since the last commit (0 without softening)."""
+        if not self.softening:
+            return 0.0
+        return float(fracture.damage_increment(self.u, self.eps, self.mat, self.bits, self.hist, self.lin, self.xi,
+                                               self.xlen, self.lawpair))
+
     def compute_damage(self) -> None:
-        fracture.damage(self.mat, self.bits, self.lin, self.beta, self.dmg)
+        fracture.damage(self.mat, self.bits, self.hist, self.lin, self.beta, self.lawpair, self.dmg)
 
     def compute_stress(self) -> None:
         stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
-                             self.beta, self.cpair, self.volume, self.szz_factor, self.sigma, self.vm, self.hyd,
-                             self.dim)
+                             self.beta, self.cpair, self.lawpair, self.hist, self.volume, self.szz_factor, self.sigma,
+                             self.vm, self.hyd, self.dim)
 
     def strain_energy(self) -> float:
         """Total elastic energy Σ_i W_i V (J)."""
         pmb.strain_energy_density(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
-                                  self.beta, self.cpair, self.volume, self.fabs)
+                                  self.beta, self.cpair, self.lawpair, self.hist, self.volume, self.fabs)
         return float(self.fabs.to_numpy().sum(dtype=np.float64) * self.volume)
 
     def stable_dt(self, safety: float) -> float:

@@ -4,7 +4,9 @@ Bond ξ = x_j − x_i, deformed y = ξ + u_j − u_i. With isotropic eigenstrain
 the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2) and the stretch is
 s = |y| / (|ξ|(1 + ε*_ij)) − 1. The pairwise force density is f = c_ij β G_ij s μ_ij y/|y|, with
 β the quadrature weight of the offset, G_ij the directional surface correction and μ_ij
-the bond bit.
+the bond bit. A softening bond (bond_laws.py) carries a factor (1 − d), d = max(its stored damage, the
+damage its current stretch implies): the force of the current iterate with the history committed at
+the last accepted state (fracture.commit_damage).
 
 Micromodulus. Under an isotropic expansion ε every bond has s = ε, so the strain-energy density
 of a bulk site is W = ¼ c ε² Σ_k β_k |ξ_k| V. Equating it with the continuum ½ κ_d (d ε)², with
@@ -16,11 +18,10 @@ Bonds between two materials are springs in series: c_ij = 2 c_i c_j / (c_i + c_j
 """
 
 
-import math
-
 import taichi as ti
 
 from ..lattice.stencil import Stencil
+from .bond_laws import BRITTLE, stored_damage, trial_damage
 
 nd = ti.types.ndarray()
 
@@ -134,6 +135,16 @@ def _force_from_bond(u: ti.template(), eps: ti.template(), xi: ti.template(), in
 
 
 @ti.func
+def intact_fraction(lawpair: ti.template(), hist: ti.template(), mi, mj, i, k, s):
+    """1 − d of bond (i, k) at stretch s: 1 for a brittle pair, else 1 − (its trial damage, bond_laws.trial_damage)."""
+    f = 1.0
+    row = lawpair[mi, mj]
+    if ti.cast(row[0], ti.i32) != BRITTLE:
+        f = 1.0 - trial_damage(row, stored_damage(hist, i, k), s)
+    return f
+
+
+@ti.func
 def finish_site(acc, body: ti.template(), body_scale, fixmask: ti.template(), i, dim: ti.template()):
     """Add the body force b_i (scaled by the load) and zero the prescribed components of site i."""
     acc += body_scale * body[i]
@@ -147,14 +158,15 @@ def finish_site(acc, body: ti.template(), body_scale, fixmask: ti.template(), i,
 @ti.func
 def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
                bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
-               bvol: ti.template(), cpair: ti.template(), body: ti.template(), body_scale,
-               fixmask: ti.template(), i, dim: ti.template(), with_abs: ti.template()):
+               bvol: ti.template(), cpair: ti.template(), lawpair: ti.template(), hist: ti.template(),
+               body: ti.template(), body_scale, fixmask: ti.template(), i, dim: ti.template(),
+               with_abs: ti.template()):
     """(force_i, fabs_i) of one site with the engine's full semantics (zero for a void site).
 
     force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``
     (else 0). A site whose neighbourhood is one material with no surface site (no MIXED_FLAG) takes
     a lean loop: c is its own and G = 1 for every bond. Other sites take the general loop (pair-table
-    c, surface correction). The branch is per site, so the lean loop compiles without the general
+    c, surface correction, softening laws: flag_mixed_sites marks the sites of softening materials). The branch is per site, so the lean loop compiles without the general
     one's code in it (2× faster on the CPU). Used by :func:`bond_forces` for every site and by the
     site-blocked kernel (blocked.py) for the sites of its mixed and void blocks.
     """
@@ -180,8 +192,11 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
                     wj = mat[j]
-                    c = cpair[mi, wj & ID_MASK] * bond_factor(gcorr, xi, i, j, k, wi, wj)
+                    mj = wj & ID_MASK
+                    c = cpair[mi, mj] * bond_factor(gcorr, xi, i, j, k, wi, wj)
                     cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, c)
+                    if ti.cast(lawpair[mi, mj][0], ti.i32) != BRITTLE:
+                        cbv *= intact_fraction(lawpair, hist, mi, mj, i, k, cbv / (c * bvol[k]))
                     acc += (cbv * inv_ly) * y
                     if ti.static(with_abs):
                         aabs += ti.abs(cbv)
@@ -192,7 +207,7 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
 @ti.kernel
 def bond_forces(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, inv_len: nd, bvol: nd,
-    cpair: nd, body: nd, body_scale: float, fixmask: nd,
+    cpair: nd, lawpair: nd, hist: nd, body: nd, body_scale: float, fixmask: nd,
     force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
 ):
     """The per-site force kernel: force_i, fabs_i of :func:`site_force` for every padded site.
@@ -201,20 +216,22 @@ def bond_forces(
     the site-blocked kernel of blocked.py vectorises the lean sites across consecutive sites.
     """
     for i in range(u.shape[0]):
-        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, body, body_scale,
-                               fixmask, i, dim, with_abs)
+        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, lawpair, hist, body,
+                               body_scale, fixmask, i, dim, with_abs)
         force[i] = acc
         if ti.static(with_abs):
             fabs[i] = aabs
 
 
 @ti.kernel
-def flag_mixed_sites(mat: nd, lin: nd):
-    """MIXED_FLAG on sites with a surface site or another material among their neighbours (or themselves)."""
+def flag_mixed_sites(mat: nd, lin: nd, lawpair: nd):
+    """MIXED_FLAG on sites with a surface site or another material among their neighbours (or themselves),
+    and on sites of a material whose own bonds soften (the lean loops have no damage)."""
     for i in range(mat.shape[0]):
         wi = mat[i]
         if wi != 0:
-            mixed = (wi & SURFACE_FLAG) != 0
+            mi = wi & ID_MASK
+            mixed = (wi & SURFACE_FLAG) != 0 or ti.cast(lawpair[mi, mi][0], ti.i32) != BRITTLE
             for k in range(lin.shape[0]):
                 wj = mat[i + lin[k]]
                 if wj != 0 and ((wj & SURFACE_FLAG) != 0 or (wj & ID_MASK) != (wi & ID_MASK)):
@@ -225,9 +242,10 @@ def flag_mixed_sites(mat: nd, lin: nd):
 @ti.kernel
 def strain_energy_density(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
-    cpair: nd, volume: float, out: nd,
+    cpair: nd, lawpair: nd, hist: nd, volume: float, out: nd,
 ):
-    """W_i = ¼ Σ_j c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body."""
+    """W_i = ¼ Σ_j (1 − d) c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body
+    (a softening bond stores what its secant gives back)."""
     for i in range(u.shape[0]):
         w = 0.0
         wi = mat[i]
@@ -239,7 +257,9 @@ def strain_energy_density(
                     wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                     g = bond_factor(gcorr, xi, i, j, k, wi, wj)
-                    w += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * g * s * s * xlen[k] * volume
+                    mj = wj & ID_MASK
+                    w += 0.25 * cpair[mi, mj] * beta[k] * g * s * s * xlen[k] * volume \
+                        * intact_fraction(lawpair, hist, mi, mj, i, k, s)
         out[i] = w
 
 
