@@ -56,7 +56,8 @@ def run(
     write_figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN_DIR/figures (PNG + SVG) at the end"),
 ) -> None:
     """Run a scene and write its run folder (manifest, time series, VTU/PVD and NPZ snapshots)."""
-    from .simulation import Simulation, prepare_run_dir
+    from .factory import make_simulation
+    from .io.run_folder import prepare_run_dir
 
     source = None
     try:
@@ -86,12 +87,7 @@ def run(
             out_dir = prepare_run_dir(out or Path("runs") / scene.stem, overwrite)
     except InputError as e:
         _fail(e)
-    if setup.scene.electrochem is not None:
-        from .coupled import CoupledSimulation
-
-        sim = CoupledSimulation(setup, prec)
-    else:
-        sim = Simulation(setup, prec)
+    sim = make_simulation(setup, prec)
     summary = _run_with_progress(sim, out_dir, quiet or as_json, dict(arch=used, precision=prec, scene_file=str(scene)),
                                  resume=resume is not None, source_text=source,
                                  on_snapshot=_attach(live_video, sim))

@@ -20,6 +20,11 @@ Each step (MODEL.md §5):
 Δt is adaptive: capped by the scene's Δt, by the eigenstrain increment allowed per step, by the
 next change of a control schedule, and by the number of bonds one step may break (a step that
 breaks more is undone and retried with half the Δt).
+
+:meth:`CoupledSimulation.steps` runs these as named phases: :meth:`~CoupledSimulation.electrochemistry`
+(1–2: the cell solve and the plating rates), :meth:`~CoupledSimulation.choose_dt`,
+:meth:`~CoupledSimulation.advance` (3, with the undo-and-retry) and
+:meth:`~CoupledSimulation.update_after_step` (4–5).
 """
 
 from __future__ import annotations
@@ -29,11 +34,13 @@ import taichi as ti
 from scipy import ndimage, optimize
 
 from .config.resolve import Setup
-from .electrochem.conduction import LI, SE, Conduction
+from .electrochem.conduction import Conduction
 from .electrochem.kinetics import KineticsParams
 from .lattice.defects import FACES
 from .mechanics.pmb import ID_MASK, reform_bonds
+from .roles import LI, SiteRoles, role_codes
 from .simulation import Simulation
+from .step import CellSolve, FailureChecks, StepResult
 from .units import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
 
 COUPLED_COLUMNS = [
@@ -45,6 +52,8 @@ COUPLED_COLUMNS = [
     "failed_separation", "se_pieces",
 ]
 STATE = ("u", "bits", "eps", "dissipated", "mat", "hist")
+#: the failure checks, in the order that names the cause when several hold at once
+CAUSES = ("short_circuit", "damage_path", "separation", "crack_depth")
 
 
 class CoupledSimulation(Simulation):
@@ -54,8 +63,7 @@ class CoupledSimulation(Simulation):
         super().__init__(setup, precision)
         ec = setup.scene.electrochem
         self.ec = ec
-        role_names = setup.roles_by_id()  # material ids, then grain pseudo ids
-        self.role_of = np.array([SE if r == "electrolyte" else LI if r == "lithium" else 0 for r in role_names])
+        self.role_of = role_codes(setup.roles_by_id())  # material ids, then grain pseudo ids
         self.li_id = int(np.nonzero(self.role_of == LI)[0][0])
         self.kinetics = KineticsParams.from_scene(ec.kinetics, ec.temperature, LI_MOLAR_VOLUME_M3_PER_MOL)
         self.cond = Conduction(self.model, self.role_of, setup.kappa, setup.counter_electrode, self.kinetics,
@@ -66,6 +74,7 @@ class CoupledSimulation(Simulation):
         self.dim = lat.dim
         self.volume = setup.volume
         self.ids = setup.material_ids.astype(np.int32).copy()
+        self.roles = SiteRoles(self.role_of, self.ids)  # renewed where Li fills a crack (li_fill)
         self.li_added = np.zeros(lat.n_sites)  # m^3 of plated Li held by each site
         self.reservoir = 0.0  # m^3 plated into the anode reservoir
         self.charge = 0.0  # C
@@ -79,7 +88,7 @@ class CoupledSimulation(Simulation):
         coord = lat.positions()[:, axis]
         depth = coord if direction > 0 else setup.scene.domain.size[axis] - coord
         # measured from the anode|electrolyte surface: the shallowest electrolyte site lies at half a spacing
-        se0 = self.role_of[self.ids] == SE
+        se0 = self.roles.se
         self.depth_from_anode = depth - (float(depth[se0].min()) - 0.5 * lat.dx if se0.any() else 0.0)
         self.phi_ce = ec.control.at(0.0) if ec.control.mode == "voltage" else 0.0
         self.failure: tuple[float, str] | None = None
@@ -114,9 +123,6 @@ class CoupledSimulation(Simulation):
                        dt_next=self.dt_next, failure=list(self.failure) if self.failure else None)
         return arrays, scalars
 
-    def snapshot_now(self) -> bool:
-        return getattr(self, "_at_output_time", False)
-
     def solver_state(self) -> dict[str, np.ndarray]:
         out = super().solver_state()
         if self.cond.direct is not None:
@@ -133,6 +139,7 @@ class CoupledSimulation(Simulation):
         super().load_state(step, arrays, scalars, records)
         self.li_added = np.array(arrays["li_added"], dtype=np.float64)
         self.ids = np.array(arrays["ids"], dtype=np.int32)
+        self.roles.update(self.ids)
         for name in ("phi", "kappa", "press"):
             getattr(self.cond, name).from_numpy(arrays[f"cond.{name}"])
         self.t, self.reservoir, self.charge = float(scalars["t"]), float(scalars["reservoir"]), float(scalars["charge"])
@@ -161,11 +168,13 @@ class CoupledSimulation(Simulation):
             getattr(self.model, name).copy_from(self._saved[name])
 
     # ------------------------------------------------------------ electrochemistry
-    def _solve_at(self, phi_ce: float) -> float:
+    def solve_at(self, phi_ce: float) -> tuple[float, dict]:
+        """The potential field with the counter electrode at ``phi_ce``: (plating current, the Newton
+        solve's counts)."""
         self.cond.set_counter_potential(phi_ce)
-        self._last_solve = self.cond.newton()
+        counts = self.cond.newton()
         q, _ = self.cond.plating()
-        return float(q.sum())
+        return float(q.sum()), counts
 
     def solve_electrochemistry(self, t: float) -> dict:
         """Potential field at the control's value for time t; returns the cell state."""
@@ -174,17 +183,18 @@ class CoupledSimulation(Simulation):
         newton = cg = 0
         if ctrl.mode == "voltage":
             self.phi_ce = target
-            current = self._solve_at(target)
-            newton, cg = self._last_solve["newton"], self._last_solve["cg"]
+            current, counts = self.solve_at(target)
+            newton, cg = counts["newton"], counts["cg"]
         else:
             i_target = target * self.ce_area
             evals = []
 
             def f(v):
                 nonlocal newton, cg
-                out = self._solve_at(v) - i_target
-                newton += self._last_solve["newton"]
-                cg += self._last_solve["cg"]
+                current, counts = self.solve_at(v)
+                out = current - i_target
+                newton += counts["newton"]
+                cg += counts["cg"]
                 evals.append((v, out))
                 return out
 
@@ -204,9 +214,9 @@ class CoupledSimulation(Simulation):
                     f1 = f(v1)
                 a, b = sorted((v0, v1))
                 self.phi_ce = optimize.brentq(f, a, b, xtol=1e-14, rtol=1e-13, maxiter=200)
-            current = self._solve_at(self.phi_ce)
-            newton += self._last_solve["newton"]
-            cg += self._last_solve["cg"]
+            current, counts = self.solve_at(self.phi_ce)
+            newton += counts["newton"]
+            cg += counts["cg"]
         q, eta = self.cond.plating()
         return dict(current=current, q=q, mean_eta=eta, newton=newton, cg=cg)
 
@@ -217,7 +227,7 @@ class CoupledSimulation(Simulation):
         to_reservoir = float(rate[~self.free].sum())
         rate = np.where(self.free, rate, 0.0)
         if self.ec.deposition == "fluid":
-            li_free = (self.role_of[self.ids] == LI) & self.free
+            li_free = self.roles.li & self.free
             labels, n = ndimage.label(li_free.reshape(self.setup.lattice.shape),
                                       structure=np.ones((3,) * self.dim))
             labels = labels.ravel()
@@ -229,7 +239,7 @@ class CoupledSimulation(Simulation):
         return rate, to_reservoir
 
     def _apply_eigenstrain(self, li_added: np.ndarray) -> None:
-        eps = np.where(self.role_of[self.ids] == LI, (1.0 + li_added / self.volume) ** (1.0 / self.dim) - 1.0, 0.0)
+        eps = np.where(self.roles.li, (1.0 + li_added / self.volume) ** (1.0 / self.dim) - 1.0, 0.0)
         self.model.set_field("eps", eps)
 
     # ------------------------------------------------------------ damage-driven updates
@@ -237,7 +247,7 @@ class CoupledSimulation(Simulation):
         kappa = self.kappa0.copy()
         if self.ec.conductivity_damage == "seed000":
             kappa = kappa * np.clip(1.0 - dmg / 0.8, 0.0, 1.0)
-        kappa = np.where(self.role_of[self.ids] == SE, kappa, 0.0)
+        kappa = np.where(self.roles.se, kappa, 0.0)
         self.cond.kappa.from_numpy(self.setup.lattice.scatter(kappa.astype(self.model.np_float)))
 
     def li_fill(self, dmg: np.ndarray) -> int:
@@ -246,8 +256,8 @@ class CoupledSimulation(Simulation):
         if thr is None:
             return 0
         shape = self.setup.lattice.shape
-        li = self.role_of[self.ids] == LI
-        cracked = (self.role_of[self.ids] == SE) & (dmg >= thr) & ~self.ce
+        li = self.roles.li
+        cracked = self.roles.se & (dmg >= thr) & ~self.ce
         labels, n = ndimage.label((li | cracked).reshape(shape), structure=np.ones((3,) * self.dim))
         labels = labels.ravel()
         with_li = np.unique(labels[li & (labels > 0)])
@@ -255,6 +265,7 @@ class CoupledSimulation(Simulation):
         if not convert.any():
             return 0
         self.ids[convert] = self.li_id
+        self.roles.update(self.ids)
         lat = self.setup.lattice
         words = self.model.mat.to_numpy()
         pidx = lat.interior_index()[convert]
@@ -264,14 +275,13 @@ class CoupledSimulation(Simulation):
         reform_bonds(self.model.mat, self._convert, self.model.lin, self.model.bits)
         self.model.refresh_material_flags()
         self.li_added[convert] = 0.0
-        self.report_mask = self.role_of[self.ids] == SE
+        self.report_mask = self.roles.se
         return int(convert.sum())
 
     def check_failure(self, dmg: np.ndarray) -> dict:
         f = self.ec.failure
         shape = self.setup.lattice.shape
-        li = self.role_of[self.ids] == LI
-        se = self.role_of[self.ids] == SE
+        li, se = self.roles.li, self.roles.se
         damaged = se & (dmg >= f.damage_threshold)
         short = bool((li & self.ce_near).any())
         labels, _ = ndimage.label((li | damaged).reshape(shape), structure=np.ones((3,) * self.dim))
@@ -300,92 +310,118 @@ class CoupledSimulation(Simulation):
 
     # ------------------------------------------------------------ the time loop
     def steps(self):
-        ec = self.ec
+        """Yield a :class:`~pdssb.step.StepResult` per coupled step, until t_end or a failure."""
         m = self.model
         m.load, m.time = 1.0, self.t  # t = 0, or the checkpoint's time when resumed
         step = self.resume_step
-        dt_min = ec.dt_min or ec.dt * 1e-6
-        while self.t < ec.t_end * (1 - 1e-12) and self.failure is None:
+        while self.t < self.ec.t_end * (1 - 1e-12) and self.failure is None:
             step += 1
-            if ec.kinetics.mechanical_overpotential:
-                m.compute_stress()
-                press = np.where(self.role_of[self.ids] == LI, np.maximum(-m.field("hyd"), 0.0), 0.0)
-                self.cond.press.from_numpy(self.setup.lattice.scatter(press.astype(m.np_float)))
-            echem = self.solve_electrochemistry(self.t)
-            rate, to_res = self.deposition_rates(echem["q"])
-            dt = min(self.dt_next, ec.t_end - self.t)
-            nxt = ec.control.next_change(self.t)
-            if nxt is not None:
-                dt = min(dt, nxt - self.t)
-            t_out = next((t for t in self.setup.scene.output.times if t > self.t * (1 + 1e-12)), None)
-            if t_out is not None:
-                dt = min(dt, t_out - self.t)
-            strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
-            if strain_rate > 0:
-                dt = min(dt, ec.max_eigenstrain_increment / strain_rate)
-            self._save()
-            tried = None
-            while True:
-                trial = self.li_added + rate * dt
-                self._apply_eigenstrain(trial)
-                iters, broken, res = self.cascade()
-                # accept: few enough breaks, or Δt at its floor, or halving Δt did not cut the breaks
-                # (unstable growth: the crack runs at the load already reached, whatever the Δt)
-                if broken <= ec.max_broken_per_step or dt <= dt_min or (tried is not None and broken > 0.75 * tried):
-                    break
-                tried = broken
-                self._restore()
-                dt = max(0.5 * dt, dt_min)
-            self.li_added = trial
-            self.reservoir += to_res * dt
-            self.charge += echem["current"] * dt
-            self.t = t_out if t_out is not None and dt == t_out - self.t else self.t + dt
-            self._at_output_time = t_out is not None and self.t == t_out
-            m.time = self.t
-            self.dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
-            m.compute_damage()
-            dmg = m.field("dmg")
-            self.li_fill(dmg)
-            self.update_conductivity(dmg)
-            fail = self.check_failure(dmg)
-            if self.failure is None:
-                for cause in ("short_circuit", "damage_path", "separation", "crack_depth"):
-                    if fail[cause]:
-                        self.failure = (self.t, cause)
-                        break
-            self._echem, self._fail, self._dt = echem, fail, dt
-            yield step, iters, broken, res
+            cell, rate, to_reservoir = self.electrochemistry()
+            dt, t_out = self.choose_dt(rate)
+            dt, iters, broken, res = self.advance(rate, to_reservoir, cell.current_A, dt, t_out)
+            self.bonds_broken_total += broken
+            failure = self.update_after_step()
+            yield StepResult(step, self.t, dt, m.load, iters, res, broken, self.bonds_broken_total,
+                             output_time=t_out is not None and self.t == t_out, cell=cell, failure=failure)
 
-    def record(self, step: int, iters: int, broken: int, residual: float) -> dict:
-        base = super().record(step, iters, broken, residual)
-        echem, fail = self._echem, self._fail
+    def electrochemistry(self) -> tuple[CellSolve, np.ndarray, float]:
+        """Phase 1–2 at the step's start: the Li pressure (mechanical overpotential), the cell solve at
+        the control's value, and the plating it drives: (the solve, the volume rate per site into free
+        Li in m³ s⁻¹, the rate into the anode reservoir)."""
         m = self.model
-        li = self.role_of[self.ids] == LI
-        hyd = m.field("hyd")
-        bond_area = self.cond.area_per_bond
+        if self.ec.kinetics.mechanical_overpotential:
+            m.compute_stress()
+            press = np.where(self.roles.li, np.maximum(-m.field("hyd"), 0.0), 0.0)
+            self.cond.press.from_numpy(self.setup.lattice.scatter(press.astype(m.np_float)))
+        echem = self.solve_electrochemistry(self.t)
+        rate, to_reservoir = self.deposition_rates(echem["q"])
+        cell = CellSolve(echem["current"], echem["mean_eta"], self.phi_ce, echem["newton"], echem["cg"])
+        return cell, rate, to_reservoir
+
+    def choose_dt(self, rate: np.ndarray) -> tuple[float, float | None]:
+        """Δt of the step, and the output time it ends on (or None): the adaptive Δt, capped by t_end,
+        the control's next change, the next output time and the eigenstrain increment per step."""
+        ec = self.ec
+        dt = min(self.dt_next, ec.t_end - self.t)
+        nxt = ec.control.next_change(self.t)
+        if nxt is not None:
+            dt = min(dt, nxt - self.t)
+        t_out = next((t for t in self.setup.scene.output.times if t > self.t * (1 + 1e-12)), None)
+        if t_out is not None:
+            dt = min(dt, t_out - self.t)
+        strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
+        if strain_rate > 0:
+            dt = min(dt, ec.max_eigenstrain_increment / strain_rate)
+        return dt, t_out
+
+    def advance(self, rate: np.ndarray, to_reservoir: float, current: float, dt: float,
+                t_out: float | None) -> tuple[float, int, int, float]:
+        """Phase 3: plate for Δt, relax and break; a step that breaks too many bonds is undone and
+        retried with half the Δt. Then the plated volume, the charge, the time and the next step's Δt
+        move on. Returns (the Δt taken, equilibrium iterations, bonds broken, residual)."""
+        ec = self.ec
+        dt_min = ec.dt_min or ec.dt * 1e-6
+        self._save()
+        tried = None
+        while True:
+            trial = self.li_added + rate * dt
+            self._apply_eigenstrain(trial)
+            iters, broken, res = self.cascade()
+            # accept: few enough breaks, or Δt at its floor, or halving Δt did not cut the breaks
+            # (unstable growth: the crack runs at the load already reached, whatever the Δt)
+            if broken <= ec.max_broken_per_step or dt <= dt_min or (tried is not None and broken > 0.75 * tried):
+                break
+            tried = broken
+            self._restore()
+            dt = max(0.5 * dt, dt_min)
+        self.li_added = trial
+        self.reservoir += to_reservoir * dt
+        self.charge += current * dt
+        self.t = t_out if t_out is not None and dt == t_out - self.t else self.t + dt
+        self.model.time = self.t
+        self.dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
+        return dt, iters, broken, res
+
+    def update_after_step(self) -> FailureChecks:
+        """Phases 4–5: damage, Li filling of cracks, conductivity, and the failure checks (the first
+        to hold ends the run, :attr:`failure`)."""
+        m = self.model
+        m.compute_damage()
+        dmg = m.field("dmg")
+        self.li_fill(dmg)
+        self.update_conductivity(dmg)
+        fail = self.check_failure(dmg)
+        if self.failure is None:
+            cause = next((c for c in CAUSES if fail[c]), None)
+            if cause is not None:
+                self.failure = (self.t, cause)
+        return FailureChecks(fail["damage_path"], fail["short_circuit"], fail["crack_depth"], fail["separation"],
+                             fail["depth"], fail["pieces"], failed=self.failure is not None)
+
+    def row(self, result: StepResult) -> dict:
+        """The mechanical row (Simulation.row) with the cell, the plated Li and the failure checks."""
+        base = super().row(result)
+        cell, fail = result.cell, result.failure
+        li = self.roles.li
+        hyd = self.model.field("hyd")
         mah = self.charge / 3.6
-        row = {
-            "step": step, "time_s": self.t, "dt_s": self._dt, "cell_voltage_V": self.phi_ce,
-            "current_mA": echem["current"] * 1e3,
-            "current_density_mA_cm2": echem["current"] / self.ce_area * 0.1 if np.isfinite(self.ce_area) else float("nan"),
-            "mean_overpotential_V": echem["mean_eta"],
-            "capacity_mAh": mah, "capacity_mAh_cm2": mah / (self.ce_area * 1e4) if np.isfinite(self.ce_area) else float("nan"),
+        per_cm2 = np.isfinite(self.ce_area)
+        row = dict(base, **{
+            "dt_s": result.dt_s, "cell_voltage_V": cell.cell_voltage_V, "current_mA": cell.current_A * 1e3,
+            "current_density_mA_cm2": cell.current_A / self.ce_area * 0.1 if per_cm2 else float("nan"),
+            "mean_overpotential_V": cell.mean_overpotential_V,
+            "capacity_mAh": mah, "capacity_mAh_cm2": mah / (self.ce_area * 1e4) if per_cm2 else float("nan"),
             "li_volume_um3": (self.li_added.sum() + self.reservoir) * 1e18,
-            "adr_iterations": iters, "newton_iterations": echem["newton"], "cg_iterations": echem["cg"],
-            "bonds_broken_step": broken, "bonds_broken_total": self.bonds_broken_total,
-            "damage_sum": base["damage_sum"], "damage_max": base["damage_max"],
-            "crack_area_um2": self.bonds_broken_total * bond_area * 1e12,
-            "crack_depth_um": fail["depth"] * 1e6,
-            "von_mises_max_MPa": base["von_mises_max_MPa"], "von_mises_mean_MPa": base["von_mises_mean_MPa"],
-            "hydrostatic_max_MPa": base["hydrostatic_max_MPa"], "hydrostatic_min_MPa": base["hydrostatic_min_MPa"],
+            "newton_iterations": cell.newton_iterations, "cg_iterations": cell.cg_iterations,
+            "crack_area_um2": result.bonds_broken_total * self.cond.area_per_bond * 1e12,
+            "crack_depth_um": fail.depth_m * 1e6,
             "li_pressure_max_MPa": float(np.maximum(-hyd[li], 0).max(initial=0.0)) / 1e6,
             "li_sites": int(li.sum()),
-            "failed": int(self.failure is not None), "failed_damage_path": int(fail["damage_path"]),
-            "failed_short_circuit": int(fail["short_circuit"]), "failed_crack_depth": int(fail["crack_depth"]),
-            "failed_separation": int(fail["separation"]), "se_pieces": fail["pieces"],
-        }
-        self.records[-1] = row
-        return row
+            "failed": int(fail.failed), "failed_damage_path": int(fail.damage_path),
+            "failed_short_circuit": int(fail.short_circuit), "failed_crack_depth": int(fail.crack_depth),
+            "failed_separation": int(fail.separation), "se_pieces": fail.se_pieces,
+        })
+        return {c: row[c] for c in self.columns}
 
     def progress(self, step: int) -> tuple[float, float]:
         return self.t, self.ec.t_end
@@ -397,7 +433,7 @@ class CoupledSimulation(Simulation):
             out["grain"] = np.where(self.ids == self.setup.material_ids, out["grain"], 0).astype(np.int32)
         out["potential_V"] = self.model.lattice.gather(self.cond.phi.to_numpy())
         out["current_density_A_m2"] = self.cond.current_density_field()
-        out["li_fraction"] = np.where(self.role_of[self.ids] == LI, 1.0 + self.li_added / self.volume, 0.0)
+        out["li_fraction"] = np.where(self.roles.li, 1.0 + self.li_added / self.volume, 0.0)
         return out
 
     def summary(self, status: str, wall: float) -> dict:

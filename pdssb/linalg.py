@@ -9,10 +9,8 @@ from scipy import sparse
 from scipy.sparse import linalg as spla
 
 
-#: "auto" preconditioner: the sparse LU up to this many unknowns, algebraic multigrid above. Measured
-#: (docs/benchmarks.md, "Preconditioners"): at 11 520 unknowns (2D, 80² sites) SuperLU factorises in
-#: 0.95 s and its fill is 8.0 M entries, smoothed aggregation sets up in 0.17 s; at 47 040 (160²) the
-#: LU takes 8.6 s and 51 M entries (400 MB) against 0.63 s, and grows as n^1.5, AMG as n.
+#: "auto" preconditioner: the sparse LU up to this many unknowns, algebraic multigrid above: the LU's
+#: set-up and fill grow as n^1.5 in 2D, AMG's as n (docs/benchmarks.md, "Figures behind code constants").
 AUTO_LU_MAX_UNKNOWNS = 20_000
 
 
@@ -23,9 +21,9 @@ def factorise(A: sparse.spmatrix):
 
 #: the "lu" preconditioner uses a banded Cholesky factorisation (LAPACK dpbtrf) instead of SuperLU
 #: when the matrix, in the lattice's own numbering, has at most this bandwidth: the 2D lattices that
-#: the LU is used for. Measured on the seed-000 scene (4 700 unknowns, bandwidth 285): factorisation
-#: 38 ms against SuperLU's 178 ms, one solve 2.0 ms against 3.9 ms (docs/benchmarks.md). In 3D the
-#: bandwidth is a whole plane of sites and SuperLU's fill-reducing ordering wins.
+#: the LU is used for, where the band is narrow and has no fill outside it. In 3D the bandwidth is a
+#: whole plane of sites and SuperLU's fill-reducing ordering wins (docs/benchmarks.md, "Banded
+#: Cholesky for narrow systems").
 BANDED_MAX_BANDWIDTH = 600
 
 
@@ -168,11 +166,10 @@ class LowRankUpdate:
         K⁻¹ r = L⁻ᵀ (y − W S⁻¹ (Wᵀ y)),   y = L⁻¹ r,
 
     so a solve still costs one forward and one backward band solve plus O(n·b), but a term costs only
-    the forward solve, started at the first unknown the term touches (the rows above stay 0): about a
-    quarter of a solve for a bond in the middle of the numbering (measured on a band matrix of
-    19 400 unknowns and bandwidth 585: 4.8 ms against 22 ms). Every column of Z or W is solved alone,
-    in the order the terms were added: the same terms give the same bits, which is what a resumed run
-    relies on.
+    the forward solve, started at the first unknown the term touches (the rows above stay 0): for a
+    bond in the middle of the numbering, the trailing half of one triangular solve. Every column of Z
+    or W is solved alone, in the order the terms were added: the same terms give the same bits, which
+    is what a resumed run relies on.
     """
 
     def __init__(self, lu, n: int, capacity: int):

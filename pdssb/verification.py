@@ -12,6 +12,7 @@ from .lattice.grid import Lattice
 from .lattice.stencil import Stencil
 from .mechanics.bond_table import MaterialSpec, build_bond_table
 from .mechanics.cascade import cascade
+from .mechanics.bonds import bond_bit
 from .mechanics.model import MechanicsModel
 from .mechanics.pmb import PD_POISSON, site_volume
 
@@ -285,7 +286,7 @@ def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) ->
     lin = model.lattice.linear_offsets(model.stencil)
     count = 0
     for k in range(model.stencil.size):
-        on = ((bits[:, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+        on = bond_bit(bits, slice(None), k)
         crosses = (~upper) & (up_padded[idx + lin[k]] == 1)
         count += int((on & crosses).sum())
     return count

@@ -21,6 +21,8 @@ from pdssb.config.resolve import resolve
 from pdssb.io.checkpoint import read_checkpoint
 from pdssb.io.snapshots import PvdIndex
 
+from .scenes import swelling_pit
+
 COUPLED = '''
 title = "tiny coupled pit"
 [domain]
@@ -71,46 +73,7 @@ every = 4
 checkpoint_every = 3
 '''
 
-QUASI_STATIC = '''
-title = "tiny swelling pit"
-[domain]
-dim = 2
-size = ["4 um", "4 um"]
-dx = "0.25 um"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-[materials.Li]
-base = "Li"
-[[bodies]]
-material = "LAGP"
-[[defects]]
-type = "pyramid"
-aspect_ratio = 1.0
-width = "2 um"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-material = "LAGP"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[eigenstrains]]
-material = "Li"
-strain = 0.12
-[solver]
-load_steps = 8
-tolerance = 1e-4
-[output]
-every = 3
-checkpoint_every = 2
-'''
+QUASI_STATIC = swelling_pit(load_steps=8, every=3, checkpoint_every=2)
 
 DYNAMIC = '''
 title = "tiny dynamic tension"
@@ -245,15 +208,14 @@ class _Stop(Exception):
 def _interrupted_then_resumed(text: str, tmp_path: Path, stop_at: int, inspect=None) -> tuple[Path, Path]:
     """Reference run and a run stopped in-process after ``stop_at`` steps, then resumed by the CLI
     (``inspect(run_dir)`` is called between the two)."""
-    from pdssb.coupled import CoupledSimulation
-    from pdssb.simulation import Simulation
+    from pdssb.factory import make_simulation
 
     scene = tmp_path / "scene.toml"
     scene.write_text(text)
     ref = tmp_path / "ref"
     assert _cli(["run", str(scene), "--out", str(ref), "--arch", "cpu", "--quiet"]).exit_code == 0
     setup = resolve(load_scene(scene), tmp_path)
-    sim = (CoupledSimulation if setup.scene.electrochem is not None else Simulation)(setup, "f64")
+    sim = make_simulation(setup, "f64")
     run = tmp_path / "run"
     run.mkdir()
 
@@ -336,7 +298,7 @@ def test_disk_full_stops_with_one_line_and_keeps_earlier_files(tmp_path, monkeyp
     from pdssb.io.atomic import atomic_write_with
 
     scene = tmp_path / "scene.toml"
-    scene.write_text(QUASI_STATIC.replace("checkpoint_every = 2", "checkpoint_every = 1"))
+    scene.write_text(swelling_pit(load_steps=8, every=3, checkpoint_every=1))
     real = ck.atomic_savez
     calls = []
 

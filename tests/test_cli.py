@@ -11,45 +11,9 @@ from pdssb.cli import app
 from pdssb.config.loader import load_scene
 from pdssb.io.timeseries import read_timeseries
 
-SCENE = '''
-title = "tiny swelling pit"
-[domain]
-dim = 2
-size = ["3 um", "3 um"]
-dx = "0.1 um"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-[materials.Li]
-base = "Li"
-[[bodies]]
-material = "LAGP"
-[[defects]]
-type = "pyramid"
-aspect_ratio = 1.0
-width = "1 um"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-material = "LAGP"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[eigenstrains]]
-material = "Li"
-strain = 0.02
-[solver]
-load_steps = 4
-tolerance = 1e-4
-[output]
-every = 2
-'''
+from .scenes import swelling_pit
+
+SCENE = swelling_pit(size_um=3, dx_um=0.1, width_um=1, strain=0.02)
 
 
 @pytest.fixture(scope="module")

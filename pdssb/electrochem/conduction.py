@@ -22,13 +22,12 @@ reduced block by block in order, so results do not depend on the thread count.
 import numpy as np
 import taichi as ti
 
-from ..lattice.stencil import Stencil
 from ..mechanics.pmb import ID_MASK, SURFACE_FLAG, bond_is_set, nd
 from ..mechanics.surface import surface_factors
+from ..roles import LI, SE
 from .kinetics import plating_current
 
 BLOCK = 4096
-SE, LI = 1, 2
 
 
 @ti.func

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from ..linalg import Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
+from ..mechanics.bonds import intact_pairs
 from ..mechanics.pmb import ID_MASK, SURFACE_FLAG
 
 
@@ -87,10 +88,7 @@ class DirectConduction:
         P = np.nonzero(free)[0]
         rows, cols, vals = [], [], []
         for k in self.half:
-            Q = P + self.lin[k]
-            bit = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
-            ok = bit & free[Q]
-            p, q = P[ok], Q[ok]
+            p, q = intact_pairs(bits, P, self.lin, k, free)
             a, b = kappa[p], kappa[q]
             kp = np.where((a > 0) & (b > 0), 2.0 * a * b / np.where(a + b > 0, a + b, 1.0), 0.0)
             surf = ((mat[p] | mat[q]) & SURFACE_FLAG) != 0

@@ -449,7 +449,7 @@ class StlMesh:
             raise GeometryError(f"STL file {path!r} does not exist.")
         try:
             problem = _stl_format_problem(path)
-            import trimesh  # imported when an STL is read: it costs ~1 s of start-up otherwise
+            import trimesh  # imported when an STL is read: a large share of start-up otherwise (docs/benchmarks.md)
 
             mesh = None if problem else trimesh.load(path, file_type="stl", force="mesh")
         except (OSError, ValueError) as exc:

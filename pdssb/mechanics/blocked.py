@@ -189,7 +189,7 @@ def blocked_forces(
     Three parallel loops over the blocks, run one after the other, each an LLVM function of its own:
     the preparation pass (uT, bitsT, the block table and the ε* flag, rebuilt from u, bits, mat and eps
     at every call: nothing can go stale; in this kernel rather than a kernel of its own, which saves a
-    launch, ~0.1 ms from Python, per call); the forces of the mixed and void blocks, and of the lean
+    kernel launch per call); the forces of the mixed and void blocks, and of the lean
     blocks when no ε* is set; the lean blocks when one is. The branch on the flag is per block, outside
     the offset loop. (With both lean loops in one function, LLVM 15 vectorises only one of them.)
     """

@@ -26,11 +26,10 @@ mechanism; K is singular there. Those unknowns, and only those, get a diagonal s
 unknown loses its support): the fragments are found as connected components of K whose rigid-body
 modes have a vanishing Rayleigh quotient, the mechanisms as sites whose own d×d block of K has a
 smallest eigenvalue below 1e-3 of the mean diagonal. Everything else gets only 1e-9 of it, so the
-Newton steps model the body's softest elastic modes exactly at every lattice size. (A shift of
-1e-3 on every unknown, as this module had before, falls above the lowest elastic mode,
-≈ (π/n)² × the mean diagonal, once the side n exceeds ~100 sites: Newton then needed 4, 7 and 12
-steps at 40², 80², 160² sites.) No reference Newton step moves a site by more than 5 % of Δx
-(a current-tangent step, below: TANGENT_MAX_STEP, 50 %).
+Newton steps model the body's softest elastic modes exactly at every lattice size: the lowest
+elastic mode is ≈ (π/n)² × the mean diagonal on a side of n sites, below any shift that large once
+n exceeds ~100 (docs/benchmarks.md, "Solver scaling"). No reference Newton step moves a site by
+more than 5 % of Δx (a current-tangent step, below: TANGENT_MAX_STEP, 50 %).
 
 Large rotations: the current tangent. K is the tangent at the reference state. Where a cluster of
 sites has turned about a hinge (a site it still hangs on once the bonds around it broke), or the
@@ -39,15 +38,14 @@ of it, make it grow, or must be clipped. The relaxation then goes on with Newton
 current tangent K_t (current_tangent: each bond's stiffness along its present direction plus the
 geometric stiffness of its tension across it), solved by CG preconditioned with K's factorisation
 (K_t − K is small on most bonds: one to three iterations); a step that made the residual grow is
-taken back first. These steps converge quadratically where the reference ones fell into a two-cycle
-and handed over to ADR (25 to 2 875 ADR iterations per relaxation in the seed-000 semi-ellipsoid at
-tolerance 1e-6; docs/validation.md, "Solver tolerance"). Every relaxation starts with the reference
-K again: starting the next one with K_t as well was tried, and at tolerance 1e-6 it left the
-converged break sequence that every run at 1e-8 follows. ADR remains the last resort when neither
+taken back first. These steps converge quadratically where the reference ones fall into a two-cycle
+(docs/validation.md, "Solver tolerance"). Every relaxation starts with the reference K again, which
+keeps the break sequence the one that runs at tighter tolerances converge to (docs/benchmarks.md,
+"ADR fall-backs replaced by current-tangent Newton steps"). ADR remains the last resort when neither
 converges in ``max_outer`` steps. Known limit: a hinge in compression has a negative stiffness that
 K_t leaves out, so near such a (nearly unstable) equilibrium K_t's steps can drive the residual up
-before it falls again (once in the seed-000 pyramid at tolerance 1e-8: 1.2e-8 → 1.4e-2, then ADR,
-989 iterations); a step control on the energy instead of the residual would be the remedy.
+before it falls again, and ADR may take over (docs/benchmarks.md records a case); a step control on
+the energy instead of the residual would be the remedy.
 
 K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
 Everything is deterministic, so reruns agree bit for bit.
@@ -63,13 +61,16 @@ from scipy.sparse.csgraph import connected_components
 from ..linalg import (LowRankUpdate, Preconditioner, pcg, positive_definite_solve, preconditioner_kind, sparse_load,
                       sparse_state)
 from .bond_laws import BRITTLE, DAMAGE_LEVELS, damage_rows, softening_slope
+from .bonds import bond_bit, intact_pairs
 from .pmb import ID_MASK
+from .relax import RelaxResult
 
 #: diagonal shift of the supported unknowns, relative to the mean diagonal of K (round-off guard)
 SHIFT_FLOOR = 1e-9
 #: with the sparse LU: bonds broken (and shifts added) since the factorisation that are folded into
-#: the solves exactly (linalg.LowRankUpdate) before K is factorised afresh. A factorisation costs
-#: about as much as 40 solves at 5 000 unknowns; the Woodbury correction O(n·b) per solve.
+#: the solves exactly (linalg.LowRankUpdate) before K is factorised afresh: the Woodbury correction
+#: costs O(n·b) per solve, so it stays cheaper than a new factorisation while b is a few hundred
+#: (docs/benchmarks.md, "Figures behind code constants").
 LOW_RANK_MAX = 256
 #: a reference-K Newton step that leaves more than this fraction of the residual hands over to the
 #: current tangent for the rest of the relaxation (normal steps leave O(strain), ≈ 1e-3–1e-2)
@@ -193,7 +194,7 @@ class DirectSolver:
 
     def _intact(self, ids, bits, hist, p, q, k) -> np.ndarray:
         """μ(1 − d) of bonds (p, k→q): the bond bit times, on softening pairs, one less the stored damage."""
-        on = ((bits[p, k >> 5] >> np.uint32(k & 31)) & 1).astype(np.float64)
+        on = bond_bit(bits, p, k).astype(np.float64)
         if hist is None:
             return on
         soft = self.law[ids[p], ids[q], 0] != BRITTLE
@@ -292,12 +293,12 @@ class DirectSolver:
         self._cc = None
         ndof = int((dof >= 0).sum())
         P = np.nonzero(ids)[0]
+        solid = ids != 0
         rows, cols, vals = [], [], []
         for k in self.half:
-            Q = P + self.lin[k]
-            ok = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & (ids[Q] != 0)
-            w = 1.0 if hist is None else self._intact(ids, bits, hist, P[ok], Q[ok], k)
-            self._entries(ids, g, dof, P[ok], Q[ok], k, w, rows, cols, vals)
+            p, q = intact_pairs(bits, P, self.lin, k, solid)
+            w = 1.0 if hist is None else self._intact(ids, bits, hist, p, q, k)
+            self._entries(ids, g, dof, p, q, k, w, rows, cols, vals)
         return self._matrix(rows, cols, vals, ndof)
 
     def _tangent_pattern(self):
@@ -484,8 +485,7 @@ class DirectSolver:
                 if k2 is None or k2 not in self._oblique_set:
                     continue
                 R = P + self.lin[k]
-                ok |= (((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
-                       & ((bits[Q, k2 >> 5] >> np.uint32(k2 & 31)) & 1).astype(bool) & free[R]
+                ok |= (bond_bit(bits, P, k) & bond_bit(bits, Q, k2) & free[R]
                        & (self.cpair[ids[P], ids[R]] > 0) & (self.cpair[ids[Q], ids[R]] > 0))
                 if ok.all():
                     break
@@ -571,8 +571,8 @@ class DirectSolver:
             for k in self.half:
                 Q = P + self.lin[k]
                 there = ids[Q] != 0
-                flip = ((changed[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool) & there
-                now = ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
+                flip = bond_bit(changed, P, k) & there
+                now = bond_bit(bits, P, k)
                 if hist is None:
                     weight = np.where(now, 1.0, -1.0)
                     moved = flip
@@ -644,8 +644,6 @@ class DirectSolver:
 
         ``max_outer`` Newton steps at most (default MAX_OUTER, or MAX_OUTER_SOFTENING when bonds soften:
         the secant steps of a growing process zone converge linearly)."""
-        from .model import RelaxResult
-
         m = self.m
         if max_outer is None:
             max_outer = MAX_OUTER_SOFTENING if m.softening else MAX_OUTER

@@ -9,8 +9,6 @@ site-blocked kernel (blocked.py) on the CPU and the per-site kernel (pmb.bond_fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import taichi as ti
 
@@ -19,13 +17,8 @@ from ..lattice.stencil import Stencil
 from ..backend import current
 from . import adr, blocked, fracture, pmb, stress, surface, verlet
 from .bond_table import BondTable
-
-
-@dataclass
-class RelaxResult:
-    iterations: int
-    residual: float
-    converged: bool
+from .bonds import bond_bit, intact_pairs
+from .relax import RelaxResult
 
 
 class MechanicsModel:
@@ -312,10 +305,9 @@ class MechanicsModel:
         node[P] = np.arange(P.size)
         rows, cols = [], []
         for k in np.nonzero(lin > 0)[0]:
-            Q = P + lin[k]
-            ok = sel[Q] & ((bits[P, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)
-            rows.append(node[P[ok]])
-            cols.append(node[Q[ok]])
+            p, q = intact_pairs(bits, P, lin, k, sel)
+            rows.append(node[p])
+            cols.append(node[q])
         rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
         graph = coo_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=(P.size, P.size))
@@ -335,5 +327,5 @@ class MechanicsModel:
         for k in range(lin.shape[0]):
             exists = mat[idx + lin[k]] != 0
             possible += int(exists.sum())
-            alive += int(((bits[idx, k >> 5] >> np.uint32(k & 31)) & 1).astype(bool)[exists].sum())
+            alive += int(bond_bit(bits, idx, k)[exists].sum())
         return (possible - alive) // 2

@@ -17,7 +17,6 @@ integral recovers the textbook forms (3D 18K/(πδ⁴), plane stress 9E/(πhδ³
 Bonds between two materials are springs in series: c_ij = 2 c_i c_j / (c_i + c_j).
 """
 
-
 import taichi as ti
 
 from ..lattice.stencil import Stencil
@@ -65,15 +64,6 @@ def micromodulus(kappa_d: float, stencil: Stencil, dx: float, volume: float) -> 
     """c = 2 d² κ_d / Σ_k β_k |ξ_k| V, in N m⁻⁶ (see module docstring)."""
     d = stencil.dim
     return 2.0 * d * d * kappa_d / bond_sum(stencil, dx, volume)
-
-
-def micromodulus_continuum(E: float, setting: str, delta: float, thickness: float | None = None) -> float:
-    """The textbook micromodulus for the PD Poisson ratio: 18K/(πδ⁴), 9E/(πhδ³), 48E/(5πhδ³)."""
-    if setting == "3d":
-        return 18.0 * (E / 1.5) / (math.pi * delta**4)
-    if setting == "stress":
-        return 9.0 * E / (math.pi * thickness * delta**3)
-    return 48.0 * E / (5.0 * math.pi * thickness * delta**3)
 
 
 def series(c_i: float, c_j: float) -> float:
@@ -166,9 +156,10 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
     force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``
     (else 0). A site whose neighbourhood is one material with no surface site (no MIXED_FLAG) takes
     a lean loop: c is its own and G = 1 for every bond. Other sites take the general loop (pair-table
-    c, surface correction, softening laws: flag_mixed_sites marks the sites of softening materials). The branch is per site, so the lean loop compiles without the general
-    one's code in it (2× faster on the CPU). Used by :func:`bond_forces` for every site and by the
-    site-blocked kernel (blocked.py) for the sites of its mixed and void blocks.
+    c, surface correction, softening laws: flag_mixed_sites marks the sites of softening materials). The
+    branch is per site, so the lean loop compiles without the general one's code in it (that code slows
+    the whole loop on the CPU; docs/benchmarks.md, "History"). Used by :func:`bond_forces` for every site
+    and by the site-blocked kernel (blocked.py) for the sites of its mixed and void blocks.
     """
     nk = lin.shape[0]
     acc = ti.Vector.zero(float, dim)

@@ -90,21 +90,15 @@ def census(root, name: str = "sim") -> dict:
 
 
 def _build(kind: str, dim: int, n: int, precision: str, method: str):
+    from ..factory import make_simulation
     from .scenes import coupled_scene, mechanics_scene, setup_of
 
-    if kind == "mechanics":
-        from ..simulation import Simulation
-
-        setup = setup_of(mechanics_scene(dim, n, method=method, precision=precision), precision)
-        sim = Simulation(setup, precision)
-    else:
-        from ..coupled import CoupledSimulation
-
-        setup = setup_of(coupled_scene(dim, n, method=method, precision=precision), precision)
-        sim = CoupledSimulation(setup, precision)
+    scene = (mechanics_scene if kind == "mechanics" else coupled_scene)(dim, n, method=method, precision=precision)
+    setup = setup_of(scene, precision)
+    sim = make_simulation(setup, precision)
     if method == "direct":  # the host factors exist after the first solves
         if kind == "coupled":
-            sim._solve_at(sim.phi_ce)
+            sim.solve_at(sim.phi_ce)
         m = sim.model
         m.load = 1.0
         m.set_field("eps", setup.eigenstrain if np.any(setup.eigenstrain) else np.zeros(setup.lattice.n_sites))

@@ -1,9 +1,9 @@
 """Start-up time of ``pdssb run SCENE``: process start → end of the first step.
 
-Each measurement runs ``pdssb run SCENE --out TMP --quiet --no-figures`` in a fresh Python process
-(``python -m pdssb.perf.startup``, which is ``pdssb.cli.main`` with time stamps: Simulation.steps is
-wrapped so that the process writes its stamps and exits as soon as the first step has been yielded).
-The clock starts in the parent just before the process is spawned (time.time(), shared by both).
+Each measurement runs what ``pdssb run SCENE --out TMP --quiet --no-figures`` runs, in a fresh Python
+process (``python -m pdssb.perf.startup_child``: the same steps as the command, with time stamps,
+exiting as soon as the first step has been taken). The clock starts in the parent just before the
+process is spawned (time.time(), shared by both).
 
 - cold: Taichi's offline cache (TI_OFFLINE_CACHE_FILE_PATH) points at a fresh, empty folder, so every
   kernel is compiled;
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-_STAMP_ENV = "PDSSB_STARTUP_STAMPS"
+from .startup_child import STAMP_ENV
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -85,11 +85,10 @@ def run_once(scene: Path, cache: Path, work: Path, arch: str, precision: str | N
     """One ``pdssb run`` in a new process, stopped after its first step; seconds per phase."""
     safe = tag.replace("/", "_")
     stamps = work / f"stamps_{safe}.json"
-    env = dict(os.environ, TI_OFFLINE_CACHE_FILE_PATH=str(cache), **{_STAMP_ENV: str(stamps)})
-    args = [sys.executable, "-m", "pdssb.perf.startup", "run", str(scene), "--out", str(work / f"run_{safe}"),
-            "--overwrite", "--quiet", "--no-figures", "--arch", arch]
+    env = dict(os.environ, TI_OFFLINE_CACHE_FILE_PATH=str(cache), **{STAMP_ENV: str(stamps)})
+    args = [sys.executable, "-m", "pdssb.perf.startup_child", str(scene), str(work / f"run_{safe}"), arch]
     if precision:
-        args += ["--precision", precision]
+        args.append(precision)
     before = _files(cache)
     t0 = time.time()
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
@@ -125,59 +124,3 @@ def startup_bench(scene: Path, arch: str = "cpu", precision: str | None = None, 
             if progress is not None:
                 progress(r)
         return out
-
-
-# ---------------------------------------------------------------- the child process
-def _child() -> None:
-    t_up = time.time()
-    path = os.environ[_STAMP_ENV]
-    stamps = dict(python_up=t_up)
-
-    from ..backend import import_taichi
-
-    import_taichi()
-    from .. import cli, coupled, simulation
-
-    stamps["imported"] = time.time()
-
-    def done():
-        stamps["first_step"] = time.time()
-        Path(path).write_text(json.dumps(stamps))
-        try:  # Taichi writes its offline cache when the program is finalised (at exit, or here)
-            import taichi as ti
-
-            ti.reset()
-        except Exception:  # noqa: BLE001 - the stamps are written; a cache not written shows as a cold warm run
-            pass
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
-    init0 = simulation.Simulation.__init__
-    run0 = simulation.Simulation.run
-
-    def init(self, *a, **k):
-        stamps.setdefault("sim_init", time.time())
-        init0(self, *a, **k)
-
-    def run(self, *a, **k):
-        stamps.setdefault("run", time.time())
-        return run0(self, *a, **k)
-
-    def wrap(steps0):
-        def steps(self):
-            for _ in steps0(self):
-                done()
-                yield _  # pragma: no cover - done() exits
-        return steps
-
-    simulation.Simulation.__init__ = init
-    simulation.Simulation.run = run
-    simulation.Simulation.steps = wrap(simulation.Simulation.steps)
-    coupled.CoupledSimulation.steps = wrap(coupled.CoupledSimulation.steps)
-    sys.argv = ["pdssb", *sys.argv[1:]]
-    cli.main()
-
-
-if __name__ == "__main__":
-    _child()

@@ -54,7 +54,8 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
         backend.import_taichi()  # quietly, before anything else imports it
         from ..config.loader import parse_scene_text, validate_scene
         from ..config.resolve import resolve
-        from ..simulation import Simulation, prepare_run_dir
+        from ..factory import make_simulation
+        from ..io.run_folder import prepare_run_dir
 
         scene = validate_scene(parse_scene_text(job["text"], "case scene"))
         prec = job.get("precision") or scene.solver.precision
@@ -64,12 +65,7 @@ def run_case(job: dict[str, Any]) -> dict[str, Any]:
                   and (out / "checkpoint" / "source.toml").is_file() and not (out / "summary.json").exists())
         if not resume:
             prepare_run_dir(out, overwrite=True)
-        if setup.scene.electrochem is not None:
-            from ..coupled import CoupledSimulation
-
-            sim = CoupledSimulation(setup, prec)
-        else:
-            sim = Simulation(setup, prec)
+        sim = make_simulation(setup, prec)
         extra = dict(arch=used, precision=prec, scene_file=job["scene_file"], sweep_case=job["hash"],
                      sweep_parameters=job["params"])
         summary = sim.run(out, extra_manifest=extra, resume=resume, source_text=job["text"])

@@ -81,14 +81,6 @@ def read_results(sweep_dir: Path) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: int(r["index"]))
 
 
-def _float(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
-
-
 def initial_state(run_dir: Path, scenes_dir: Path, points_um: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(initial Li mask, initial grain ids or None) at the snapshot's sites ``points_um``, from the
     run's resolved scene (the snapshots start after the first steps; STL paths resolve in

@@ -66,7 +66,7 @@ def run_case(job: dict) -> dict:
     from ..config.loader import load_scene
     from ..config.resolve import resolve
     from ..coupled import CoupledSimulation
-    from ..simulation import prepare_run_dir
+    from ..io.run_folder import prepare_run_dir
 
     backend.init(job.get("arch", "cpu"), "f64")
     out = Path(job["out"])

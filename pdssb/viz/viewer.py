@@ -41,14 +41,9 @@ class LiveSource:
         self.reset()
 
     def reset(self) -> None:
-        if self.setup.scene.electrochem is not None:
-            from ..coupled import CoupledSimulation
+        from ..factory import make_simulation
 
-            self.sim = CoupledSimulation(self.setup, self.precision)
-        else:
-            from ..simulation import Simulation
-
-            self.sim = Simulation(self.setup, self.precision)
+        self.sim = make_simulation(self.setup, self.precision)
         self._steps = self.sim.steps()
         self.step = 0
         self.done = False
@@ -60,12 +55,12 @@ class LiveSource:
             if self.done:
                 return False
             try:
-                k, iters, broken, res = next(self._steps)
+                result = next(self._steps)
             except StopIteration:
                 self.done = True
                 return False
-            self.sim.record(k, iters, broken, res)
-            self.step = k
+            self.sim.record(result)
+            self.step = result.step
             self._fields = None
         return True
 

@@ -28,9 +28,9 @@ def test_inserted_volume_equals_charge_times_molar_volume(deposition):
     text = text.replace('t_end = "1 s"\ndt = "0.5 s"', f't_end = "40 s"\ndt = "10 s"\ndeposition = "{deposition}"')
     sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text + PIT))))
     charge = 0.0
-    for k, *_ in sim.steps():
-        sim.record(k, 0, 0, 0.0)
-        charge += sim._echem["current"] * sim._dt
+    for result in sim.steps():
+        sim.record(result)
+        charge += result.cell.current_A * result.dt_s
     inserted = sim.li_added.sum() + sim.reservoir
     assert charge == pytest.approx(sim.charge, rel=1e-12)
     assert inserted == pytest.approx(charge * LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL, rel=1e-9)

@@ -106,8 +106,8 @@ load_steps = 4
 ''')
     sim = Simulation(setup)
     seen = []
-    for k, *_ in sim.steps():
+    for result in sim.steps():
         seen.append(sim.model.field("u")[setup.regions["right"], 0].max())
-        if k == 2:
+        if result.step == 2:
             break
     assert seen == pytest.approx([0.25e-8, 0.5e-8], rel=1e-12)

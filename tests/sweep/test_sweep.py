@@ -16,48 +16,11 @@ from typer.testing import CliRunner
 
 from pdssb.cli import app
 
+from ..scenes import swelling_pit
+
 pytest.importorskip("distributed")
 
-BASE = '''
-title = "tiny swelling pit"
-[domain]
-dim = 2
-size = ["4 um", "4 um"]
-dx = "0.25 um"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-[materials.Li]
-base = "Li"
-[[bodies]]
-material = "LAGP"
-[[defects]]
-type = "pyramid"
-aspect_ratio = 1.0
-width = "2 um"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-material = "LAGP"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[eigenstrains]]
-material = "Li"
-strain = 0.12
-[solver]
-load_steps = 4
-tolerance = 1e-4
-[output]
-every = 2
-checkpoint_every = 1
-'''
+BASE = swelling_pit(checkpoint_every=1)
 
 SWEEP = '''
 scene = "base.toml"
@@ -148,7 +111,7 @@ def test_dask_scheduler_with_a_worker_killed_mid_case(tmp_path):
 
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
-    (tmp_path / "base.toml").write_text(BASE.replace("load_steps = 4", "load_steps = 12"))
+    (tmp_path / "base.toml").write_text(swelling_pit(load_steps=12, checkpoint_every=1))
     (tmp_path / "sweep.toml").write_text('scene = "base.toml"\n[parameters]\n'
                                          '"eigenstrains.0.strain" = [0.05, 0.07, 0.09, 0.11]\n')
     port = _free_port()

@@ -14,47 +14,9 @@ from pdssb.viz.figures import damage_profile, figures_for_run, von_mises_profile
 from pdssb.viz.frame import FrameOptions, Renderer
 from pdssb.viz.viewer import ReplaySource, Viewer
 
-TINY_SCENE = '''
-title = "tiny viewer pit"
-[domain]
-dim = 2
-size = ["2 um", "2 um"]
-dx = "0.1 um"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-[materials.Li]
-base = "Li"
-[[bodies]]
-material = "LAGP"
-[[defects]]
-type = "pyramid"
-face = "-y"
-aspect_ratio = 1.0
-width = "0.8 um"
-fill = "Li"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-material = "LAGP"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[eigenstrains]]
-material = "Li"
-strain = 0.12
-[solver]
-load_steps = 3
-tolerance = 1e-4
-[output]
-every = 1
-'''
+from ..scenes import swelling_pit
+
+TINY_SCENE = swelling_pit(title="tiny viewer pit", size_um=2, dx_um=0.1, width_um=0.8, load_steps=3, every=1)
 
 DAMAGE_RGB = lut("YlOrRd")[255].astype(int)  # damage = 1
 INTACT_RGB = lut("YlOrRd")[0].astype(int)  # damage = 0
