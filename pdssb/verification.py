@@ -11,7 +11,7 @@ import numpy as np
 from .lattice.grid import Lattice
 from .lattice.stencil import Stencil
 from .mechanics.bond_table import MaterialSpec, build_bond_table
-from .mechanics.cascade import cascade
+from .mechanics.cascade import advance, cascade
 from .mechanics.bonds import bond_bit
 from .mechanics.model import MechanicsModel
 from .mechanics.pmb import PD_POISSON, site_volume
@@ -194,8 +194,9 @@ def softening_bar(setting: str, law: str, strength: float, gc: float, width: int
                   m: float = 3.0, dx: float = 1e-6, strains: np.ndarray | None = None,
                   unload_to: float | None = None) -> dict:
     """A bar under uniaxial stress (grips of one horizon at both ends held at the affine field u_x = ε x,
-    free laterally; one site pinned laterally), loaded through ``strains`` with the direct solver and
-    the softening bonds' damage committed after every equilibrium. Returns the strains and the mean
+    free laterally; one site pinned laterally), loaded through ``strains`` with the direct solver, the
+    fixed-load cascade (mechanics/cascade.py: brittle bonds broken, softening damage committed) after
+    every load. Returns the strains and the mean
     axial stress (the grip's reaction over the section). The bar stays homogeneous up to its peak, so
     the peak is the lattice's uniaxial strength (bond_laws.uniaxial_peak): closed form σ_peak = σ0.
     ``unload_to``: after the last strain, unload to this strain and report the stress there too.
@@ -222,14 +223,13 @@ def softening_bar(setting: str, law: str, strength: float, gc: float, width: int
         u_bc = np.zeros((lattice.n_sites, dim))
         u_bc[:, 0] = eps * (x[:, 0] - 0.5 * lx)
         model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-        res = model.relax(1e-9, 200_000)
-        if not res.converged:
+        res = cascade(model, 1e-9, 200_000)
+        if not model.relax(1e-9, 200_000).converged:
             raise RuntimeError(f"softening bar: no equilibrium at strain {eps:.4g} (residual {res.residual:.3g})")
         model.fixmask.fill(0)  # the internal force on the grip sites = minus the reaction
         model.compute_forces()
         stress.append(-model.field("force")[right, 0].sum() * vol / area)
         model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-        model.commit_damage()
     law_ = model.table.pair_law(1, 1)
     return dict(strains=np.array(path), stress=np.array(stress), law=law_, model=model)
 
@@ -237,7 +237,7 @@ def softening_bar(setting: str, law: str, strength: float, gc: float, width: int
 def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_mode: str = "all",
                      tolerance: float = 1e-4, method: str = "adr", preconditioner: str = "auto",
                      law: str = "brittle", strength: float | None = None, opening_factor: float = 3.0,
-                     damage_step: float = 0.05) -> dict:
+                     max_damage_increment: float = 0.1, gc: float = 1.0) -> dict:
     """A 2D plate with an edge notch and a hole above the notch line, pulled apart in y.
 
     The crack starts at the notch tip and is drawn off the notch line towards the hole, so its
@@ -252,7 +252,7 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     notch = (x[:, 0] < 0.3 * nx * dx) & (np.abs(x[:, 1] - 0.5 * ny * dx) < 0.6 * dx)
     hole = np.hypot(x[:, 0] - 0.7 * nx * dx, x[:, 1] - 0.68 * ny * dx) < 0.1 * nx * dx
     ids = np.where(notch | hole, 0, 1).astype(np.int32)
-    model, lattice, vol, h = _model("strain", shape, dx, gc=1.0, ids=ids, law=law, strength=strength)
+    model, lattice, vol, h = _model("strain", shape, dx, gc=gc, ids=ids, law=law, strength=strength)
     top = x[:, 1] > (ny - 3) * dx
     bottom = x[:, 1] < 3 * dx
     fix = np.zeros(lattice.n_sites, np.int32)
@@ -266,10 +266,14 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     if method == "direct":
         model.use_direct_solver(preconditioner)
     total_iters = 0
+
+    def apply(lam):
+        model.load = lam
+
     for k in range(1, load_steps + 1):
-        model.load = k / load_steps
-        total_iters += cascade(model, tolerance, 200_000, "all" if break_mode == "all" else "most_stretched",
-                               damage_step=damage_step).iterations
+        total_iters += advance(model, apply, (k - 1) / load_steps, k / load_steps, tolerance, 200_000,
+                               max_damage_increment,
+                               break_mode="all" if break_mode == "all" else "most_stretched").iterations
     model.compute_damage()
     dmg = model.field("dmg")
     grid = dmg.reshape(shape)

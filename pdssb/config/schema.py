@@ -402,10 +402,9 @@ class Solver(Strict):
     break_mode: Literal["all", "most_stretched"] = "most_stretched"
     most_stretched_band: float = Field(default=0.02, ge=0, lt=1)
     max_cascade: int = Field(default=100_000, ge=1)
-    # softening bonds (bond_laws.py): the damage a bond may gain per relaxation of the cascade, and the
-    # damage still asked for below which the cascade ends (mechanics/cascade.py)
-    damage_step: float = Field(default=0.05, gt=0, le=1)
-    damage_tolerance: float = Field(default=1e-3, gt=0, lt=1)
+    # softening bonds (bond_laws.py): the largest damage one bond may gain in a load step; a step past it
+    # is undone and split in two (mechanics/cascade.advance)
+    max_damage_increment: float = Field(default=0.1, gt=0, le=1)
     t_end: Optional[Time] = None  # dynamic: end time; quasi-static: pseudo-time of the last load step
     dt: Optional[Time] = None
     dt_safety: float = Field(default=0.7, gt=0, le=1)
@@ -581,6 +580,8 @@ class Electrochem(Strict):
     dt_min: Optional[Time] = None
     max_eigenstrain_increment: float = Field(default=2e-4, gt=0, le=0.1)
     max_broken_per_step: int = Field(default=200, ge=1)
+    # softening bonds: the largest damage one bond may gain in a step (a step past it is undone and halved)
+    max_damage_increment: float = Field(default=0.1, gt=0, le=1)
     solve_tolerance: float = Field(default=1e-8, gt=0, lt=1e-2)
 
     @model_validator(mode="after")

@@ -163,7 +163,7 @@ def dissipated_per_c(law: BondLaw, kappa: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- kernels' view of a law
 @ti.func
 def damage_of(row, s):
-    """d(s) on the loading branch of the law in ``row`` = [law, s0, s1, s_b, cap] (the pair table's row)."""
+    """d(s) on the loading branch of the law in ``row`` = [law, s0, s1, s_b] (the pair table's row)."""
     d = 0.0
     law = ti.cast(row[0], ti.i32)
     s0 = row[1]
@@ -184,9 +184,8 @@ def stored_damage(hist: ti.template(), i, k):
 
 @ti.func
 def trial_damage(row, d_old, s):
-    """The damage a bond with stored damage d_old has at stretch s: max(d_old, d(s)), its growth capped at
-    row[4] per relaxation (the damage cascade of simulation.Simulation.cascade; a cap ≥ 1 is none)."""
-    return ti.max(d_old, ti.min(damage_of(row, s), d_old + row[4]))
+    """The damage a bond with stored damage d_old has at stretch s: max(d_old, d(s))."""
+    return ti.max(d_old, damage_of(row, s))
 
 
 @ti.func

@@ -384,10 +384,9 @@ class DirectSolver:
             s_now = ly / L - 1.0
             d_law = damage_rows(rows, s_now)
             d_old = self._hist[p, pat["k"]] / DAMAGE_LEVELS
-            cap = self.m.damage_cap
-            d = np.maximum(d_old, np.minimum(d_law, d_old + cap))
-            if consistent:  # bonds loading along their softening branch: the branch's own (negative) slope
-                loading = soft & (d_law > d_old) & (d_law < d_old + cap) & (s_now < rows[:, 3])
+            d = np.maximum(d_old, d_law) if self.m.damage_grows else d_old
+            if consistent and self.m.damage_grows:  # bonds loading along their softening branch: the branch's own (negative) slope
+                loading = soft & (d_law > d_old) & (s_now < rows[:, 3])
                 slope = np.where(loading, softening_slope(rows, s_now), 1.0 - d)
             k0 = np.where(soft, k0 * (1.0 - d), k0)
         along = k0 / L if slope is None else pat["k0"] * ((self._bits[p, pat["word"]] >> pat["bit"]) & 1) * \
@@ -678,7 +677,7 @@ class DirectSolver:
                     continue
             prev = res
             if tangent:
-                du, cg_it = self._consistent_step(rhs) if m.softening else (None, 0)
+                du, cg_it = self._consistent_step(rhs) if m.softening and m.damage_grows else (None, 0)
                 if du is None:
                     du, more = self._tangent_step(rhs)
                     cg_it += more
@@ -697,7 +696,7 @@ class DirectSolver:
             u = u_last = m.u.to_numpy()
             upd = np.zeros(F.shape)
             upd[free] = du
-            if tangent and m.softening:
+            if tangent and m.softening and m.damage_grows:
                 upd *= self._line_search(u, upd, free, float(du @ rhs), limit / max(big, 1e-300))
             else:
                 m.u.from_numpy((u + upd).astype(m.np_float))

@@ -22,7 +22,7 @@ import math
 import taichi as ti
 
 from ..lattice.stencil import Stencil
-from .bond_laws import BRITTLE, DAMAGE_LEVELS, damage_of, dissipated_of, kappa_of, quantise, stored_damage, trial_damage
+from .bond_laws import BRITTLE, DAMAGE_LEVELS, dissipated_of, kappa_of, quantise, stored_damage, trial_damage
 from .pmb import ID_MASK, bond_factor, bond_is_set, nd, stretch
 
 
@@ -110,8 +110,7 @@ def commit_damage(
 ) -> int:
     """Make the damage of the current state the softening bonds' history; clear the bits of those at d = 1.
 
-    d ← its trial damage (bond_laws.trial_damage: max(d, d(s)), its growth capped) on every intact softening
-    bond, stored rounded down (bond_laws.quantise); the
+    d ← max(d, d(s)) on every intact softening bond, stored rounded down (bond_laws.quantise); the
     energy dissipated since the last commit, c β G |ξ| V (D(κ_new) − D(κ_old)) with D the law's
     dissipation per unit c and κ the history stretches of the stored codes (so the bookings telescope:
     a bond that breaks has booked exactly its whole work), is booked half to each end, in
@@ -150,21 +149,12 @@ def commit_damage(
 
 
 @ti.kernel
-def damage_increment(u: nd, eps: nd, mat: nd, bits: nd, hist: nd, lin: nd, xi: nd, xlen: nd, lawpair: nd) -> float:
-    """max over intact softening bonds of d(s) − d_stored, uncapped: how much more damage the current state
-    asks of them than is stored (a max reduction: exact, so deterministic)."""
-    r = 0.0
-    for i in range(u.shape[0]):
-        mi = mat[i] & ID_MASK
-        if mi != 0:
-            for k in range(lin.shape[0]):
-                if bond_is_set(bits, i, k):
-                    j = i + lin[k]
-                    row = lawpair[mi, mat[j] & ID_MASK]
-                    if ti.cast(row[0], ti.i32) != BRITTLE:
-                        s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
-                        ti.atomic_max(r, damage_of(row, s) - stored_damage(hist, i, k))
-    return r
+def damage_growth(hist: nd, before: nd) -> float:
+    """max over directed bonds of the stored damage gained since ``before`` (exact max: deterministic)."""
+    r = 0
+    for i, k in hist:
+        ti.atomic_max(r, ti.cast(hist[i, k], ti.i32) - ti.cast(before[i, k], ti.i32))
+    return ti.cast(r, float) * (1.0 / DAMAGE_LEVELS)
 
 
 @ti.kernel

@@ -21,6 +21,13 @@ from .bonds import bond_bit, intact_pairs
 from .relax import RelaxResult
 
 
+def _alloc_like(arr):
+    """A device array of the same kind, dtype and shape as ``arr``."""
+    if hasattr(arr, "n"):  # vector ndarray
+        return ti.Vector.ndarray(arr.n, arr.dtype, arr.shape)
+    return ti.ndarray(arr.dtype, arr.shape)
+
+
 class MechanicsModel:
     """Displacements, bonds and boundary data of one body on a padded lattice."""
 
@@ -61,8 +68,7 @@ class MechanicsModel:
         nm = table.c.shape[0]
         self.cpair = ti.ndarray(f, (nm, nm))
         self.s0pair = ti.ndarray(f, (nm, nm))
-        self.lawpair = ti.Vector.ndarray(5, f, (nm, nm))  # [law, s0, s1, s_b, damage cap] per pair
-        self.damage_cap = 1.0
+        self.lawpair = ti.Vector.ndarray(4, f, (nm, nm))  # [law, s0, s1, s_b] per pair
         self.rho = ti.ndarray(f, nm)
         # damage history of softening bonds, one 16-bit code per directed bond (bond_laws.py); a scene
         # without softening bonds never reads it and holds a 1 × 1 placeholder
@@ -98,6 +104,8 @@ class MechanicsModel:
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+        self._saved = None  # device copies of SAVED (save/restore), made on first use
+        self.damage_grows = True  # False: softening bonds keep their stored damage (relax's elastic predictor)
         # the blocked force path's arrays (blocked.BlockedForces): made here when that path is the one in use,
         # so that they count in the memory census from the start; else on first use (force_path changed)
         self._blocked = blocked.BlockedForces(self) if self.force_kernel() == "blocked" else None
@@ -113,18 +121,8 @@ class MechanicsModel:
         self.table = table
         self.cpair.from_numpy(table.c.astype(self.np_float))
         self.s0pair.from_numpy(table.s0.astype(self.np_float))
-        self._set_law_rows()
+        self.lawpair.from_numpy(table.law.astype(self.np_float))
         self.rho.from_numpy(table.rho.astype(self.np_float))
-
-    def _set_law_rows(self) -> None:
-        rows = np.concatenate([self.table.law, np.full(self.table.law.shape[:2] + (1,), self.damage_cap)], axis=2)
-        self.lawpair.from_numpy(rows.astype(self.np_float))
-
-    def set_damage_cap(self, cap: float) -> None:
-        """The largest damage a softening bond may gain in one relaxation (≥ 1: no cap)."""
-        if cap != self.damage_cap:
-            self.damage_cap = float(cap)
-            self._set_law_rows()
 
     def refresh_material_flags(self) -> None:
         """Recompute the general-path flags after material ids changed (e.g. Li filling a crack)."""
@@ -176,15 +174,29 @@ class MechanicsModel:
             self._blocked(self, with_abs)
             return
         pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
-                        self.cpair, self.lawpair, self.hist, self.body, self.load, self.fixmask, self.force, self.fabs,
-                        self.dim, with_abs)
+                        self.cpair, self.lawpair, self.hist, int(self.damage_grows), self.body, self.load, self.fixmask,
+                        self.force, self.fabs, self.dim, with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
 
         With the direct solver the same criterion is met by Newton–PCG steps (direct.py); should they
         stall (a near-mechanism: sites left with too few bonds), ADR takes over from where they are.
+
+        With softening bonds the load change since the last equilibrium is first taken with their damage
+        held (an elastic predictor): a moved boundary or a new eigenstrain stretches the bonds next to it
+        far past their strength before the body has followed, and damage grown on that unphysical iterate
+        would be kept; from the predicted state the damage then grows with the stretches.
         """
+        if self.softening and self.damage_grows:
+            self.damage_grows = False
+            try:
+                self._relax(tolerance, max_iterations, check_every)
+            finally:
+                self.damage_grows = True
+        return self._relax(tolerance, max_iterations, check_every)
+
+    def _relax(self, tolerance: float, max_iterations: int, check_every: int) -> RelaxResult:
         if self.direct is not None:
             r = self.direct.relax(tolerance)
             if r.converged:
@@ -226,6 +238,27 @@ class MechanicsModel:
                                  self.beta, self.cpair, self.s0pair, ratio, self.volume, self.dissipated)
         return int(n) // 2
 
+    #: the arrays a step that is undone puts back (save/restore)
+    SAVED = ("u", "bits", "eps", "dissipated", "mat", "hist")
+
+    def save(self) -> None:
+        """Keep a device copy of the state a step changes, to undo it with :meth:`restore`."""
+        if self._saved is None:
+            self._saved = {name: _alloc_like(getattr(self, name)) for name in self.SAVED}
+        for name in self.SAVED:
+            self._saved[name].copy_from(getattr(self, name))
+
+    def restore(self) -> None:
+        """Put back the state of the last :meth:`save`."""
+        for name in self.SAVED:
+            getattr(self, name).copy_from(self._saved[name])
+
+    def damage_growth(self) -> float:
+        """The largest damage a softening bond has gained since the last :meth:`save` (0 without softening)."""
+        if not self.softening or self._saved is None:
+            return 0.0
+        return float(fracture.damage_growth(self.hist, self._saved["hist"]))
+
     @property
     def softening(self) -> bool:
         """Whether any pair's bonds soften (and keep a damage history)."""
@@ -239,13 +272,6 @@ class MechanicsModel:
         n = fracture.commit_damage(self.u, self.eps, self.mat, self.gcorr, self.bits, self.hist, self.lin, self.xi,
                                    self.xlen, self.beta, self.cpair, self.lawpair, self.volume, self.dissipated)
         return int(n) // 2
-
-    def damage_increment(self) -> float:
-        """The largest damage increment of a softening bond since the last commit (0 without softening)."""
-        if not self.softening:
-            return 0.0
-        return float(fracture.damage_increment(self.u, self.eps, self.mat, self.bits, self.hist, self.lin, self.xi,
-                                               self.xlen, self.lawpair))
 
     def compute_damage(self) -> None:
         fracture.damage(self.mat, self.bits, self.hist, self.lin, self.beta, self.lawpair, self.dmg)

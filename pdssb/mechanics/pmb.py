@@ -125,12 +125,17 @@ def _force_from_bond(u: ti.template(), eps: ti.template(), xi: ti.template(), in
 
 
 @ti.func
-def intact_fraction(lawpair: ti.template(), hist: ti.template(), mi, mj, i, k, s):
-    """1 − d of bond (i, k) at stretch s: 1 for a brittle pair, else 1 − (its trial damage, bond_laws.trial_damage)."""
+def intact_fraction(lawpair: ti.template(), hist: ti.template(), mi, mj, i, k, s, grow=1):
+    """1 − d of bond (i, k) at stretch s: 1 for a brittle pair, else 1 − its trial damage
+    (bond_laws.trial_damage), or 1 − its stored damage when ``grow`` is 0 (damage held: the elastic
+    predictor of MechanicsModel.relax)."""
     f = 1.0
     row = lawpair[mi, mj]
     if ti.cast(row[0], ti.i32) != BRITTLE:
-        f = 1.0 - trial_damage(row, stored_damage(hist, i, k), s)
+        d = stored_damage(hist, i, k)
+        if grow != 0:
+            d = trial_damage(row, d, s)
+        f = 1.0 - d
     return f
 
 
@@ -148,7 +153,7 @@ def finish_site(acc, body: ti.template(), body_scale, fixmask: ti.template(), i,
 @ti.func
 def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
                bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
-               bvol: ti.template(), cpair: ti.template(), lawpair: ti.template(), hist: ti.template(),
+               bvol: ti.template(), cpair: ti.template(), lawpair: ti.template(), hist: ti.template(), grow,
                body: ti.template(), body_scale, fixmask: ti.template(), i, dim: ti.template(),
                with_abs: ti.template()):
     """(force_i, fabs_i) of one site with the engine's full semantics (zero for a void site).
@@ -187,7 +192,7 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
                     c = cpair[mi, mj] * bond_factor(gcorr, xi, i, j, k, wi, wj)
                     cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, c)
                     if ti.cast(lawpair[mi, mj][0], ti.i32) != BRITTLE:
-                        cbv *= intact_fraction(lawpair, hist, mi, mj, i, k, cbv / (c * bvol[k]))
+                        cbv *= intact_fraction(lawpair, hist, mi, mj, i, k, cbv / (c * bvol[k]), grow)
                     acc += (cbv * inv_ly) * y
                     if ti.static(with_abs):
                         aabs += ti.abs(cbv)
@@ -198,7 +203,7 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
 @ti.kernel
 def bond_forces(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, inv_len: nd, bvol: nd,
-    cpair: nd, lawpair: nd, hist: nd, body: nd, body_scale: float, fixmask: nd,
+    cpair: nd, lawpair: nd, hist: nd, grow: ti.i32, body: nd, body_scale: float, fixmask: nd,
     force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
 ):
     """The per-site force kernel: force_i, fabs_i of :func:`site_force` for every padded site.
@@ -207,7 +212,7 @@ def bond_forces(
     the site-blocked kernel of blocked.py vectorises the lean sites across consecutive sites.
     """
     for i in range(u.shape[0]):
-        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, lawpair, hist, body,
+        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, lawpair, hist, grow, body,
                                body_scale, fixmask, i, dim, with_abs)
         force[i] = acc
         if ti.static(with_abs):
