@@ -93,6 +93,19 @@ STAT_KEYS = ("factorisations", "cg_iterations", "outer_iterations", "shifted_unk
              "tangent_factorisations", "adr_fallbacks")
 
 
+def bond_eigenstrain(eps: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """ε*_pq of bonds (p, k→q) from a padded eigenstrain array: scalar per site, or a Voigt tensor per site
+    (pmb.bond_eigenstrain, on the host)."""
+    if eps.ndim == 1:
+        return 0.5 * (eps[p] + eps[q])
+    t = eps[p] + eps[q]
+    nk = n[k]
+    if eps.shape[1] == 3:
+        return 0.5 * (nk[:, 0] ** 2 * t[:, 0] + nk[:, 1] ** 2 * t[:, 1] + 2.0 * nk[:, 0] * nk[:, 1] * t[:, 2])
+    return 0.5 * (nk[:, 0] ** 2 * t[:, 0] + nk[:, 1] ** 2 * t[:, 1] + nk[:, 2] ** 2 * t[:, 2]
+                  + 2.0 * (nk[:, 1] * nk[:, 2] * t[:, 3] + nk[:, 0] * nk[:, 2] * t[:, 4] + nk[:, 0] * nk[:, 1] * t[:, 5]))
+
+
 class _Operator:
     """``A @ x`` from a function (what linalg.pcg needs of A)."""
 
@@ -375,7 +388,7 @@ class DirectSolver:
         y = pat["xi"] + (u[q] - u[p])
         ly = np.sqrt((y * y).sum(axis=1))
         yh = y / ly[:, None]
-        L = pat["xlen"] * (1.0 + 0.5 * (eps[p] + eps[q]))
+        L = pat["xlen"] * (1.0 + bond_eigenstrain(eps, p, q, pat["k"], self.n))
         k0 = pat["k0"] * ((self._bits[p, pat["word"]] >> pat["bit"]) & 1)  # 0 once broken
         slope = None
         if self._hist is not None:  # softening bonds: the secant, with the damage this iterate implies

@@ -110,6 +110,21 @@ class MechanicsModel:
         # so that they count in the memory census from the start; else on first use (force_path changed)
         self._blocked = blocked.BlockedForces(self) if self.force_kernel() == "blocked" else None
 
+    @property
+    def tensor_eigenstrain(self) -> bool:
+        """Whether ``eps`` holds a tensor per site (pmb.bond_eigenstrain) rather than one number."""
+        return len(self.eps.shape) == 2
+
+    def use_tensor_eigenstrain(self) -> None:
+        """Hold the eigenstrain as a tensor per site (Voigt: 2D xx, yy, xy; 3D xx, yy, zz, yz, xz, xy), set
+        with ``set_field("eps", (n_sites, 3 | 6) array)``: anisotropic swelling, e.g. a grain's
+        intercalation strain. The force kernels then take the per-site path (the blocked CPU path vectorises
+        scalar eigenstrains only)."""
+        if not self.tensor_eigenstrain:
+            self.eps = ti.ndarray(self.fdtype, (self.lattice.n_padded, 3 if self.dim == 2 else 6))
+            self.eps.fill(0)
+            self._saved = None  # save/restore copies are made again for the new shape
+
     def use_direct_solver(self, preconditioner: str = "auto") -> None:
         """Reach equilibrium by Newton steps solved with preconditioned CG (direct.py) instead of ADR."""
         from .direct import DirectSolver
@@ -154,7 +169,7 @@ class MechanicsModel:
         path = self.force_path
         if path not in ("auto", "site", "blocked"):
             raise ValueError(f"force_path must be auto, site or blocked, not {path!r}")
-        if path == "site":
+        if path == "site" or (path == "auto" and self.tensor_eigenstrain):
             return "site"
         ok = blocked.eligible(self.lattice.n_padded, self.dim, self.stencil.words)
         if path == "blocked":

@@ -1,7 +1,8 @@
 """Prototype microelastic brittle (PMB) bonds: micromodulus calibration and the bond-force kernel.
 
 Bond ξ = x_j − x_i, deformed y = ξ + u_j − u_i. With isotropic eigenstrains ε*_i (Li insertion)
-the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2) and the stretch is
+the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2); with tensor eigenstrains E*_i (anisotropic
+intercalation strain) it is |ξ|(1 + ξ̂·(E*_i + E*_j)·ξ̂/2) (:func:`bond_eigenstrain`). The stretch is
 s = |y| / (|ξ|(1 + ε*_ij)) − 1. The pairwise force density is f = c_ij β G_ij s μ_ij y/|y|, with
 β the quadrature weight of the offset, G_ij the directional surface correction and μ_ij
 the bond bit. A softening bond (bond_laws.py) carries a factor (1 − d), d = max(its stored damage, the
@@ -90,11 +91,32 @@ def bond_factor(gcorr: ti.template(), xi: ti.template(), i, j, k, wi, wj):
 
 
 @ti.func
+def bond_eigenstrain(eps: ti.template(), xi: ti.template(), i, j, k):
+    """ε*_ij of bond (i, k→j): (ε*_i + ε*_j)/2 for isotropic eigenstrains (``eps`` one number per site), or
+    ξ̂·(E*_i + E*_j)·ξ̂/2 for tensor ones (``eps`` holds E* per site in Voigt order: 2D xx, yy, xy; 3D
+    xx, yy, zz, yz, xz, xy), so that the bond's stress-free length is |ξ|(1 + ε*_ij). Which one is
+    fixed by the array's rank when the kernel compiles."""
+    e = 0.0
+    if ti.static(len(eps.shape) == 1):
+        e = 0.5 * (eps[i] + eps[j])
+    else:
+        n = xi[k].normalized()
+        if ti.static(n.n == 2):  # 2D: xx, yy, xy
+            t = ti.Vector([eps[i, c] + eps[j, c] for c in ti.static(range(3))])
+            e = 0.5 * (n[0] * n[0] * t[0] + n[1] * n[1] * t[1] + 2.0 * n[0] * n[1] * t[2])
+        else:
+            t = ti.Vector([eps[i, c] + eps[j, c] for c in ti.static(range(6))])
+            e = 0.5 * (n[0] * n[0] * t[0] + n[1] * n[1] * t[1] + n[2] * n[2] * t[2]
+                       + 2.0 * (n[1] * n[2] * t[3] + n[0] * n[2] * t[4] + n[0] * n[1] * t[5]))
+    return e
+
+
+@ti.func
 def stretch(u: ti.template(), eps: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k):
     """(s, y, |y|) of bond (i, k→j); both ends compute bitwise-identical s, so breaking is symmetric."""
     y = xi[k] + (u[j] - u[i])
     ly = y.norm()
-    s = ly / (xlen[k] * (1.0 + 0.5 * (eps[i] + eps[j]))) - 1.0
+    s = ly / (xlen[k] * (1.0 + bond_eigenstrain(eps, xi, i, j, k))) - 1.0
     return s, y, ly
 
 
@@ -120,7 +142,13 @@ def _force_from_bond(u: ti.template(), eps: ti.template(), xi: ti.template(), in
     """(c β V s / |y|) y for bond (i, k→j): s = |y|/(|ξ|(1 + ε*_ij)) − 1, as in :func:`stretch`."""
     y = xi[k] + (u[j] - ui)
     inv_ly = 1.0 / ti.sqrt(y.dot(y))
-    inv_l0 = rest_inv_length(inv_len[k], ei, eps[j], False)
+    inv_l0 = inv_len[k]
+    if ti.static(len(eps.shape) == 1):
+        inv_l0 = rest_inv_length(inv_len[k], ei, eps[j], False)
+    else:
+        ebar = bond_eigenstrain(eps, xi, i, j, k)
+        if ebar != 0.0:
+            inv_l0 = inv_len[k] / (1.0 + ebar)
     return c * bvol[k] * (inv_l0 / inv_ly - 1.0), y, inv_ly
 
 
@@ -173,7 +201,9 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
     mi = wi & ID_MASK
     if mi != 0:
         ui = u[i]
-        ei = eps[i]
+        ei = 0.0
+        if ti.static(len(eps.shape) == 1):
+            ei = eps[i]
         ci = cpair[mi, mi]
         if wi & MIXED_FLAG == 0:
             for k in range(nk):
