@@ -82,13 +82,14 @@ class Setup:
         return site_volume(self.lattice.dx, self.lattice.dim, self.thickness)
 
 
-def bytes_per_site(dim: int, precision: str, words: int) -> int:
-    """Bytes of device memory per padded site held by MechanicsModel (measured by construction)."""
+def bytes_per_site(dim: int, precision: str, words: int, damage_codes: int = 0) -> int:
+    """Bytes of device memory per padded site held by MechanicsModel (measured by construction);
+    ``damage_codes``: the stencil size when bonds soften (a 16-bit damage code per bond end)."""
     f = 8 if precision == "f64" else 4
     vectors = 8 * dim * f  # u v force force_old body u_bc v_bc gcorr
     scalars = 7 * f  # eps lam fabs dmg dissipated vm hyd
     sigma = (3 if dim == 2 else 6) * f
-    return vectors + scalars + sigma + 4 + 4 + 4 * words
+    return vectors + scalars + sigma + 4 + 4 + 4 * words + 2 * damage_codes
 
 
 def _available_memory() -> int:
@@ -265,7 +266,9 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     precision = precision or scene.solver.precision
     if lattice.n_padded > MAX_SITES:
         raise InputError("domain", f"{lattice.n_padded:.3g} sites exceed the 2^31 index limit")
-    need = lattice.n_padded * bytes_per_site(dim, precision, stencil.words)
+    softening = any(m.damage is not None and m.damage.law != "brittle" for m in scene.materials.values()) or \
+        any(i.damage is not None and i.damage.law != "brittle" for i in scene.interfaces)
+    need = lattice.n_padded * bytes_per_site(dim, precision, stencil.words, stencil.size if softening else 0)
     avail = _available_memory()
     if need > 0.8 * avail:
         raise InputError("domain", f"needs about {need / 2**30:.1f} GiB for {lattice.n_padded:.3g} sites; "
