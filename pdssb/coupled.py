@@ -51,7 +51,6 @@ COUPLED_COLUMNS = [
     "li_sites", "failed", "failed_damage_path", "failed_short_circuit", "failed_crack_depth",
     "failed_separation", "se_pieces",
 ]
-STATE = ("u", "bits", "eps", "dissipated", "mat")
 #: the failure checks, in the order that names the cause when several hold at once
 CAUSES = ("short_circuit", "damage_path", "separation", "crack_depth")
 
@@ -94,15 +93,9 @@ class CoupledSimulation(Simulation):
         self.failure: tuple[float, str] | None = None
         self.t = 0.0
         self.dt_next = ec.dt  # Δt the next step starts from (adaptive; part of the checkpoint state)
-        self._saved = {name: self._alloc_like(getattr(self.model, name)) for name in STATE}
         self._convert = ti.ndarray(ti.i32, lat.n_padded)
 
     # ------------------------------------------------------------ helpers
-    def _alloc_like(self, arr):
-        if hasattr(arr, "n"):  # vector ndarray
-            return ti.Vector.ndarray(arr.n, arr.dtype, arr.shape)
-        return ti.ndarray(arr.dtype, arr.shape)
-
     def _face_area(self, region: str) -> float:
         r = self.setup.scene.regions[region]
         lat = self.setup.lattice
@@ -158,14 +151,6 @@ class CoupledSimulation(Simulation):
                           f"{self.ec.max_eigenstrain_increment:g} too large for the plating rate, or a conductivity "
                           "contrast too large for the conduction solve")
         return out
-
-    def _save(self) -> None:
-        for name in STATE:
-            self._saved[name].copy_from(getattr(self.model, name))
-
-    def _restore(self) -> None:
-        for name in STATE:
-            getattr(self.model, name).copy_from(self._saved[name])
 
     # ------------------------------------------------------------ electrochemistry
     def solve_at(self, phi_ce: float) -> tuple[float, dict]:
@@ -356,30 +341,33 @@ class CoupledSimulation(Simulation):
 
     def advance(self, rate: np.ndarray, to_reservoir: float, current: float, dt: float,
                 t_out: float | None) -> tuple[float, int, int, float]:
-        """Phase 3: plate for Δt, relax and break; a step that breaks too many bonds is undone and
-        retried with half the Δt. Then the plated volume, the charge, the time and the next step's Δt
+        """Phase 3: plate for Δt, relax and break; a step that breaks too many bonds, or damages softening
+        bonds by more than max_damage_increment, is undone and retried with half the Δt. Then the plated volume, the charge, the time and the next step's Δt
         move on. Returns (the Δt taken, equilibrium iterations, bonds broken, residual)."""
         ec = self.ec
         dt_min = ec.dt_min or ec.dt * 1e-6
-        self._save()
+        self.model.save()
         tried = None
         while True:
             trial = self.li_added + rate * dt
             self._apply_eigenstrain(trial)
             iters, broken, res = self.cascade()
-            # accept: few enough breaks, or Δt at its floor, or halving Δt did not cut the breaks
+            # how hard the step hit the bonds: breaks, and the damage softening bonds gained, against
+            # what one step may take
+            severity = max(broken / ec.max_broken_per_step, self.model.damage_growth() / ec.max_damage_increment)
+            # accept: gentle enough, or Δt at its floor, or halving Δt did not soften the step
             # (unstable growth: the crack runs at the load already reached, whatever the Δt)
-            if broken <= ec.max_broken_per_step or dt <= dt_min or (tried is not None and broken > 0.75 * tried):
+            if severity <= 1.0 or dt <= dt_min or (tried is not None and severity > 0.75 * tried):
                 break
-            tried = broken
-            self._restore()
+            tried = severity
+            self.model.restore()
             dt = max(0.5 * dt, dt_min)
         self.li_added = trial
         self.reservoir += to_reservoir * dt
         self.charge += current * dt
         self.t = t_out if t_out is not None and dt == t_out - self.t else self.t + dt
         self.model.time = self.t
-        self.dt_next = min(ec.dt, dt * 1.5) if broken <= ec.max_broken_per_step // 4 else dt
+        self.dt_next = min(ec.dt, dt * 1.5) if severity <= 0.25 else dt
         return dt, iters, broken, res
 
     def update_after_step(self) -> FailureChecks:

@@ -70,7 +70,9 @@ def _banded_cholesky(A: sparse.spmatrix) -> BandedCholesky | None:
     """The banded Cholesky factorisation of A, or None (too wide, or not positive definite)."""
     from scipy.linalg.lapack import dpbtrf
 
-    C = sparse.coo_matrix(A)
+    C = sparse.csc_matrix(A)
+    C.sum_duplicates()  # each (row, col) once, so the band can be filled by assignment
+    C = C.tocoo()
     if C.nnz == 0:
         return None
     lower = C.row >= C.col
@@ -78,11 +80,32 @@ def _banded_cholesky(A: sparse.spmatrix) -> BandedCholesky | None:
     if bw > BANDED_MAX_BANDWIDTH:
         return None
     ab = np.zeros((bw + 1, A.shape[0]), order="F")
-    np.add.at(ab, ((C.row - C.col)[lower], C.col[lower]), C.data[lower])
+    ab[(C.row - C.col)[lower], C.col[lower]] = C.data[lower]
     L, info = dpbtrf(ab, lower=1, overwrite_ab=1)
     if info != 0:
         return None
     return BandedCholesky(np.asfortranarray(L))
+
+
+def positive_definite_solve(A: sparse.spmatrix) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A solver for A x = b when the symmetric A is positive definite, else None: the banded Cholesky
+    factorisation when A is narrow, else SuperLU without pivoting in symmetric mode, whose U diagonal
+    then carries the signs of A's eigenvalues (Sylvester's inertia)."""
+    banded = _banded_cholesky(A)
+    if banded is not None:
+        return banded.solve
+    C = sparse.coo_matrix(A)
+    lower = C.row >= C.col
+    if C.nnz and int((C.row[lower] - C.col[lower]).max()) <= BANDED_MAX_BANDWIDTH:
+        return None  # narrow enough for the band factorisation, which failed: not positive definite
+    try:
+        lu = spla.splu(sparse.csc_matrix(A), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                       options=dict(SymmetricMode=True))
+    except RuntimeError:
+        return None
+    if not np.all(lu.U.diagonal() > 0):
+        return None
+    return lu.solve
 
 
 def preconditioner_kind(requested: str, unknowns: int) -> str:
@@ -247,19 +270,22 @@ class LowRankUpdate:
 
 
 def pcg(A: sparse.spmatrix, solve: Callable[[np.ndarray], np.ndarray], b: np.ndarray, rtol: float,
-        maxiter: int) -> tuple[np.ndarray, int]:
+        maxiter: int, curvature: bool = False):
     """Conjugate gradients on A x = b (A symmetric positive definite), preconditioned by ``solve``.
 
     Starts from x = solve(b), so with an exact factorisation of A it returns at once (0 iterations);
-    with the factorisation of a nearby matrix it needs few. Returns (x, iterations).
+    with the factorisation of a nearby matrix it needs few. Returns (x, iterations), and with
+    ``curvature`` also whether every search direction had positive curvature pᵀAp > 0 (False: A is
+    not positive definite, and CG stopped where it met the first direction that showed it).
     """
     bn = float(np.linalg.norm(b))
     if bn == 0.0:
-        return np.zeros_like(b), 0
+        return (np.zeros_like(b), 0, True) if curvature else (np.zeros_like(b), 0)
     x = solve(b)
     r = b - A @ x
-    if float(np.linalg.norm(r)) <= rtol * bn:
-        return x, 0
+    positive = float(x @ (b - r)) > 0.0  # xᵀA x of the first iterate
+    if float(np.linalg.norm(r)) <= rtol * bn or not positive:
+        return (x, 0, positive) if curvature else (x, 0)
     z = solve(r)
     p = z.copy()
     rz = float(r @ z)
@@ -268,6 +294,7 @@ def pcg(A: sparse.spmatrix, solve: Callable[[np.ndarray], np.ndarray], b: np.nda
         Ap = A @ p
         pAp = float(p @ Ap)
         if pAp <= 0.0:
+            positive = False
             break
         alpha = rz / pAp
         x += alpha * p
@@ -277,7 +304,7 @@ def pcg(A: sparse.spmatrix, solve: Callable[[np.ndarray], np.ndarray], b: np.nda
         p = z + (rz_new / rz) * p
         rz = rz_new
         it += 1
-    return x, it
+    return (x, it, positive) if curvature else (x, it)
 
 
 def sparse_state(A: sparse.spmatrix | None, prefix: str) -> dict[str, np.ndarray]:

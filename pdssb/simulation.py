@@ -22,6 +22,7 @@ import numpy as np
 
 from .config.resolve import Setup
 from .io.run_folder import RunFolder
+from .mechanics.cascade import advance, cascade
 from .mechanics.model import MechanicsModel
 from .roles import SE, role_codes
 from .step import StepResult
@@ -59,7 +60,7 @@ class Simulation:
     # ------------------------------------------------------------ checkpoint state
     # raw padded device arrays that a run carries from step to step (the rest is scratch,
     # recomputed before use, or fixed at set-up)
-    STATE_FIELDS = ("u", "v", "force", "force_old", "bits", "eps", "dissipated", "mat", "lam")
+    STATE_FIELDS = ("u", "v", "force", "force_old", "bits", "eps", "dissipated", "mat", "lam", "hist")
 
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
         """The full run state: (arrays for the NPZ, JSON-able scalars). Restored by :meth:`load_state`."""
@@ -152,27 +153,26 @@ class Simulation:
         return causes
 
     # ------------------------------------------------------------ physics steps
-    def cascade(self) -> tuple[int, int, float]:
-        """Relax, then break and relax until no bond breaks. Returns (ADR iterations, bonds broken, residual)."""
+    def cascade_args(self) -> dict:
+        """The scene's settings of the fixed-load cascade (mechanics/cascade.py)."""
         s = self.setup.scene.solver
+        return dict(break_mode=s.break_mode, band=s.most_stretched_band, max_rounds=s.max_cascade)
+
+    def cascade(self) -> tuple[int, int, float]:
+        """Relax, then let bonds fail and relax again until none does (mechanics/cascade.py). Returns
+        (solver iterations, bonds broken, residual)."""
+        s = self.setup.scene.solver
+        r = cascade(self.model, s.tolerance, s.max_iterations, **self.cascade_args())
+        return r.iterations, r.broken, r.residual
+
+    def apply_load(self, lam: float) -> None:
+        """The quasi-static load at fraction λ of the scene's: prescribed displacements, body forces and
+        eigenstrains scaled by λ, pseudo-time λ·t_end."""
         m = self.model
-        r = m.relax(s.tolerance, s.max_iterations)
-        iters, broken = r.iterations, 0
-        for _ in range(s.max_cascade):
-            if s.break_mode == "all":
-                ratio = 1.0
-            else:
-                rmax = m.max_stretch_ratio()
-                if rmax <= 1.0:
-                    break
-                ratio = max(1.0, rmax * (1.0 - s.most_stretched_band))
-            n = m.break_bonds(ratio)
-            if n == 0:
-                break
-            broken += n
-            r = m.relax(s.tolerance, s.max_iterations)
-            iters += r.iterations
-        return iters, broken, r.residual
+        m.load = lam
+        m.time = lam * (self.setup.scene.solver.t_end or 1.0)
+        if self.has_eigenstrain:
+            m.set_field("eps", lam * self.setup.eigenstrain)
 
     def record(self, result: StepResult) -> dict:
         """Append the step's row (:attr:`columns`) to :attr:`records` and return it; changes no state."""
@@ -220,11 +220,9 @@ class Simulation:
         if s.kind == "quasi_static":
             t_end = s.t_end or 1.0
             for k in range(self.resume_step + 1, s.load_steps + 1):
-                m.load = k / s.load_steps
-                m.time = m.load * t_end
-                if self.has_eigenstrain:
-                    m.set_field("eps", m.load * self.setup.eigenstrain)
-                iters, broken, res = self.cascade()
+                r = advance(m, self.apply_load, (k - 1) / s.load_steps, k / s.load_steps, s.tolerance,
+                            s.max_iterations, s.max_damage_increment, **self.cascade_args())
+                iters, broken, res = r.iterations, r.broken, r.residual
                 self.bonds_broken_total += broken
                 yield StepResult(k, m.time, t_end / s.load_steps, m.load, iters, res, broken, self.bonds_broken_total)
         else:

@@ -12,6 +12,7 @@ import taichi as ti
 from .lattice.grid import Lattice
 from .lattice.stencil import Stencil
 from .mechanics.bond_table import MaterialSpec, build_bond_table
+from .mechanics.cascade import advance, cascade
 from .mechanics.bonds import bond_bit
 from .mechanics.model import MechanicsModel
 from .mechanics.pmb import PD_POISSON, site_volume
@@ -21,13 +22,15 @@ RHO_REF = 2000.0  # kg m^-3
 
 
 def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1.0, m: float = 3.0,
-           ids: np.ndarray | None = None, thickness: float | None = None, cuts: np.ndarray | None = None):
+           ids: np.ndarray | None = None, thickness: float | None = None, cuts: np.ndarray | None = None,
+           law: str = "brittle", strength: float | None = None):
     dim = 3 if setting == "3d" else 2
     h = (thickness or dx) if dim == 2 else None
     stencil = Stencil(dim, m)
     lattice = Lattice(shape, dx, halo=stencil.reach)
     vol = site_volume(dx, dim, h)
-    spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc, "error")
+    spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc, "error",
+                        law, strength)
     table = build_bond_table([spec], {}, setting, stencil, dx, vol, h)
     mat = np.ones(lattice.n_sites, np.int32) if ids is None else ids
     return MechanicsModel(lattice, stencil, mat, table, setting, h, "f64", cuts=cuts), lattice, vol, h
@@ -147,8 +150,95 @@ def fracture_energy(setting: str, width: int = 40, height: int = 16, steps: int 
                 intact_crossing=_intact_crossing(model, x, upper))
 
 
+def softening_separation(setting: str, law: str, strength: float, gc: float = 10.0, width: int = 30,
+                         height: int = 12, steps: int = 1500) -> dict:
+    """Energy per unit area to separate a body along a plane through softening bonds (MODEL.md §7.3).
+
+    The upper half is moved rigidly normal to the plane y = H/2 in small increments, to beyond the
+    breaking stretch of the flattest crossing bond; after each increment the bonds' damage is
+    committed (mechanics/fracture.commit_damage). Two measures, per unit area of the inner columns
+    (more than a horizon from the lateral faces): the energy booked as dissipated, and the work done
+    by the opening, ∫ F dδ (trapezoid rule on the net force of the bonds on the upper half). Closed
+    form: both equal G_c, the energy the tail was calibrated to.
+    """
+    dim = 3 if setting == "3d" else 2
+    shape = (width, height) if dim == 2 else (width, height, width)
+    dx = 1e-6
+    model, lattice, vol, h = _model(setting, shape, dx, gc=gc, law=law, strength=strength)
+    x = lattice.positions()
+    upper = x[:, 1] > 0.5 * height * dx
+    m_ = model.stencil.horizon_factor
+    delta = m_ * dx
+    lateral = [a for a in range(dim) if a != 1]
+    inner = np.all([(x[:, a] > delta + dx) & (x[:, a] < shape[a] * dx - delta - dx) for a in lateral], axis=0)
+    law_ = model.table.pair_law(1, 1)
+    dmax = 1.05 * (m_ + 0.5) ** 2 * law_.s_b * dx  # the flattest crossing bond past its breaking stretch
+    u = np.zeros((lattice.n_sites, dim))
+    work, f_prev, d_prev = 0.0, 0.0, 0.0
+    for k in range(1, steps + 1):
+        d_now = dmax * k / steps
+        u[upper, 1] = d_now
+        model.set_field("u", u)
+        model.compute_forces(with_abs=False)
+        f_now = model.field("force")[upper & inner, 1].sum() * vol  # the bonds' pull on the upper half
+        work += -0.5 * (f_now + f_prev) * (d_now - d_prev)
+        f_prev, d_prev = f_now, d_now
+        model.commit_damage()
+    energy = model.field("dissipated")[inner].sum() * vol
+    inner_cols = np.prod([np.ptp(np.floor(x[inner][:, a] / dx)) + 1 for a in lateral])
+    area = inner_cols * dx ** (dim - 1) * (h if dim == 2 else 1.0)
+    return dict(dissipated_per_area=energy / area, work_per_area=work / area, expected=gc,
+                intact_crossing=_intact_crossing(model, x, upper))
+
+
+def softening_bar(setting: str, law: str, strength: float, gc: float, width: int = 12, length: int = 30,
+                  m: float = 3.0, dx: float = 1e-6, strains: np.ndarray | None = None,
+                  unload_to: float | None = None) -> dict:
+    """A bar under uniaxial stress (grips of one horizon at both ends held at the affine field u_x = ε x,
+    free laterally; one site pinned laterally), loaded through ``strains`` with the direct solver, the
+    fixed-load cascade (mechanics/cascade.py: brittle bonds broken, softening damage committed) after
+    every load. Returns the strains and the mean
+    axial stress (the grip's reaction over the section). The bar stays homogeneous up to its peak, so
+    the peak is the lattice's uniaxial strength (bond_laws.uniaxial_peak): closed form σ_peak = σ0.
+    ``unload_to``: after the last strain, unload to this strain and report the stress there too.
+    """
+    dim = 3 if setting == "3d" else 2
+    shape = (length, width) if dim == 2 else (length, width, width)
+    model, lattice, vol, h = _model(setting, shape, dx, gc=gc, m=m, law=law, strength=strength)
+    x = lattice.positions()
+    lx = length * dx
+    grip = m * dx
+    left, right = x[:, 0] < grip, x[:, 0] > lx - grip
+    fix = np.zeros(lattice.n_sites, np.int32)
+    fix[left | right] = 1
+    mid = left & (np.abs(x[:, 1] - x[:, 1].mean()) < 0.6 * dx)
+    if dim == 3:
+        mid &= np.abs(x[:, 2] - x[:, 2].mean()) < 0.6 * dx
+    for a in range(1, dim):
+        fix[mid] |= 1 << a
+    area = width * dx * (h if dim == 2 else width * dx)
+    model.use_direct_solver("lu")
+    path = list(strains) + ([unload_to] if unload_to is not None else [])
+    stress = []
+    for eps in path:
+        u_bc = np.zeros((lattice.n_sites, dim))
+        u_bc[:, 0] = eps * (x[:, 0] - 0.5 * lx)
+        model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+        res = cascade(model, 1e-9, 200_000)
+        if not model.relax(1e-9, 200_000).converged:
+            raise RuntimeError(f"softening bar: no equilibrium at strain {eps:.4g} (residual {res.residual:.3g})")
+        model.fixmask.fill(0)  # the internal force on the grip sites = minus the reaction
+        model.compute_forces()
+        stress.append(-model.field("force")[right, 0].sum() * vol / area)
+        model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
+    law_ = model.table.pair_law(1, 1)
+    return dict(strains=np.array(path), stress=np.array(stress), law=law_, model=model)
+
+
 def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_mode: str = "all",
-                     tolerance: float = 1e-4, method: str = "adr", preconditioner: str = "auto") -> dict:
+                     tolerance: float = 1e-4, method: str = "adr", preconditioner: str = "auto",
+                     law: str = "brittle", strength: float | None = None, opening_factor: float = 3.0,
+                     max_damage_increment: float = 0.1, gc: float = 1.0) -> dict:
     """A 2D plate with an edge notch and a hole above the notch line, pulled apart in y.
 
     The crack starts at the notch tip and is drawn off the notch line towards the hole, so its
@@ -163,13 +253,13 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     notch = (x[:, 0] < 0.3 * nx * dx) & (np.abs(x[:, 1] - 0.5 * ny * dx) < 0.6 * dx)
     hole = np.hypot(x[:, 0] - 0.7 * nx * dx, x[:, 1] - 0.68 * ny * dx) < 0.1 * nx * dx
     ids = np.where(notch | hole, 0, 1).astype(np.int32)
-    model, lattice, vol, h = _model("strain", shape, dx, gc=1.0, ids=ids)
+    model, lattice, vol, h = _model("strain", shape, dx, gc=gc, ids=ids, law=law, strength=strength)
     top = x[:, 1] > (ny - 3) * dx
     bottom = x[:, 1] < 3 * dx
     fix = np.zeros(lattice.n_sites, np.int32)
     fix[(top | bottom) & (ids != 0)] = 3
-    s0 = model.table.s0[1, 1]
-    opening = 3.0 * s0 * ny * dx
+    s0 = model.table.pair_law(1, 1).s0
+    opening = opening_factor * s0 * ny * dx
     u_bc = np.zeros((lattice.n_sites, 2))
     u_bc[top, 1] = 0.5 * opening
     u_bc[bottom, 1] = -0.5 * opening
@@ -177,22 +267,20 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     if method == "direct":
         model.use_direct_solver(preconditioner)
     total_iters = 0
+
+    def apply(lam):
+        model.load = lam
+
     for k in range(1, load_steps + 1):
-        model.load = k / load_steps
-        total_iters += model.relax(tolerance, 200_000).iterations
-        while True:
-            rmax = model.max_stretch_ratio()
-            if rmax <= 1.0:
-                break
-            ratio = 1.0 if break_mode == "all" else max(1.0, rmax * 0.98)
-            if model.break_bonds(ratio) == 0:
-                break
-            total_iters += model.relax(tolerance, 200_000).iterations
+        total_iters += advance(model, apply, (k - 1) / load_steps, k / load_steps, tolerance, 200_000,
+                               max_damage_increment,
+                               break_mode="all" if break_mode == "all" else "most_stretched").iterations
     model.compute_damage()
     dmg = model.field("dmg")
     grid = dmg.reshape(shape)
     path = np.where(grid.max(axis=1) > 0.3, grid.argmax(axis=1), -1)
-    return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters)
+    return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters,
+                damage_field=dmg)
 
 
 def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) -> int:

@@ -23,9 +23,10 @@ from ..lattice.grains import GrainMap, build_grains, grain_volume
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
 from ..materials import DEFAULT_REFERENCE_TEMPERATURE_K, TEMPERATURE_TOLERANCE_K, arrhenius_factor, get_material
-from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, build_bond_table
+from ..mechanics.bond_laws import LawError
+from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, PairLaw, build_bond_table
 from ..mechanics.pmb import PD_POISSON, site_volume
-from .schema import Scene
+from .schema import Damage, Scene
 
 VOID = "void"
 DEFAULT_THICKNESS_M = 1e-6
@@ -83,13 +84,14 @@ class Setup:
         return site_volume(self.lattice.dx, self.lattice.dim, self.thickness)
 
 
-def bytes_per_site(dim: int, precision: str, words: int) -> int:
-    """Bytes of device memory per padded site held by MechanicsModel (measured by construction)."""
+def bytes_per_site(dim: int, precision: str, words: int, damage_codes: int = 0) -> int:
+    """Bytes of device memory per padded site held by MechanicsModel (measured by construction);
+    ``damage_codes``: the stencil size when bonds soften (a 16-bit damage code per bond end)."""
     f = 8 if precision == "f64" else 4
     vectors = 8 * dim * f  # u v force force_old body u_bc v_bc gcorr
     scalars = 7 * f  # eps lam fabs dmg dissipated vm hyd
     sigma = (3 if dim == 2 else 6) * f
-    return vectors + scalars + sigma + 4 + 4 + 2 * 4 * words  # bond bits and allowed bits
+    return vectors + scalars + sigma + 4 + 4 + 2 * 4 * words + 2 * damage_codes  # bond bits, allowed bits, damage
 
 
 def _available_memory() -> int:
@@ -136,6 +138,17 @@ def _material_spec(name: str, m, setting: str) -> MaterialSpec:
             kic = lib.fracture_toughness.value
         if kic is not None:
             gc = kic**2 * ((1.0 - nu**2) if setting != "stress" else 1.0) / E
+    law, strength = "brittle", None
+    if m.damage is not None:
+        law, strength = m.damage.law, m.damage.strength
+        if m.damage.fracture_energy is not None:
+            if m.fracture_energy is not None or m.fracture_toughness is not None:
+                raise InputError(f"{where}.damage.fracture_energy", "the material gives its fracture energy (or "
+                                                                     "toughness) already: give it once")
+            gc = m.damage.fracture_energy
+        if law != "brittle" and gc is None:
+            raise InputError(f"{where}.damage", f"law = \"{law}\" needs a fracture energy (here, or the "
+                                                "material's fracture_energy or fracture_toughness)")
     if role == "electrolyte" and gc is None:
         raise InputError(where, "an electrolyte needs fracture_toughness or fracture_energy")
     nu_pd = PD_POISSON[setting]
@@ -147,7 +160,7 @@ def _material_spec(name: str, m, setting: str) -> MaterialSpec:
             f"spring), got {nu:g}; use nu = {nu_pd:.4g}, or set poisson_mismatch = \"match_bulk\" (keep the bulk "
             f"modulus, as for confined Li) or \"match_young\"",
         )
-    return MaterialSpec(name, role, E, nu, rho, gc, mismatch)
+    return MaterialSpec(name, role, E, nu, rho, gc, mismatch, law, strength)
 
 
 def _vec(values, dim: int, where: str) -> np.ndarray:
@@ -250,12 +263,14 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
         raise InputError("domain", f"{float(min(math.prod(n), 10**300)):.3g} sites exceed the 2^31 index limit")
     if any(abs(ni * d.dx - s) > 1e-6 * d.dx for ni, s in zip(n, size)):
         raise InputError("domain.dx", "must divide every domain size into a whole number of sites")
-    stencil = Stencil(dim, d.horizon_factor, d.partial_volume)
+    stencil = Stencil(dim, d.m, d.partial_volume)
     lattice = Lattice(tuple(n), d.dx, halo=stencil.reach)
     precision = precision or scene.solver.precision
     if lattice.n_padded > MAX_SITES:
         raise InputError("domain", f"{lattice.n_padded:.3g} sites exceed the 2^31 index limit")
-    need = lattice.n_padded * bytes_per_site(dim, precision, stencil.words)
+    softening = any(m.damage is not None and m.damage.law != "brittle" for m in scene.materials.values()) or \
+        any(i.damage is not None and i.damage.law != "brittle" for i in scene.interfaces)
+    need = lattice.n_padded * bytes_per_site(dim, precision, stencil.words, stencil.size if softening else 0)
     avail = _available_memory()
     if need > 0.8 * avail:
         raise InputError("domain", f"needs about {need / 2**30:.1f} GiB for {lattice.n_padded:.3g} sites; "
@@ -268,16 +283,22 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     index = {k: i + 1 for i, k in enumerate(names)}
     index[VOID] = 0
 
-    interfaces: dict[tuple[int, int], float | None] = {}
+    interfaces: dict[tuple[int, int], float | PairLaw | None] = {}
     for q, itf in enumerate(scene.interfaces):
         a, b = itf.materials
         for mname in (a, b):
             if mname not in index or mname == VOID:
                 raise InputError(f"interfaces[{q}].materials", f"unknown material '{mname}'")
         key = (min(index[a], index[b]), max(index[a], index[b]))
-        if itf.breakable and itf.fracture_energy is None:
+        gc = itf.fracture_energy if itf.damage is None or itf.damage.fracture_energy is None else itf.damage.fracture_energy
+        if itf.breakable and gc is None:
             raise InputError(f"interfaces[{q}]", "a breakable interface needs fracture_energy")
-        interfaces[key] = itf.fracture_energy if itf.breakable else None
+        if not itf.breakable:
+            interfaces[key] = None
+        elif itf.damage is not None and itf.damage.law != "brittle":
+            interfaces[key] = PairLaw(itf.damage.law, gc, itf.damage.strength)
+        else:
+            interfaces[key] = gc
 
     x = lattice.positions()
     ids = np.zeros(lattice.n_sites, dtype=np.int32)
@@ -303,7 +324,7 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     grain_map, gb_spec = (None, None) if scene.grains is None else _resolve_grains(
         scene.grains, lattice, stencil, ids, index, materials, size, d.dx)
 
-    delta = d.horizon_factor * d.dx
+    delta = d.delta
     regions = {name: _region_mask(name, r, x, size, delta, d.dx, ids, index, base_dir) for name, r in scene.regions.items()}
 
     fixmask = np.zeros(lattice.n_sites, np.int32)
@@ -354,7 +375,10 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
         eig[mask] = es.strain
 
     volume = site_volume(d.dx, dim, thickness)
-    table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
+    try:
+        table = build_bond_table(materials, interfaces, setting, stencil, d.dx, volume, thickness, gb_spec)
+    except LawError as e:
+        raise InputError(_law_field(scene, e), str(e)) from None
     resolved = _resolved_scene(scene, materials, thickness)
     setup = Setup(resolved, base_dir, setting, thickness, stencil, lattice, names, materials, ids, regions,
                   fixmask, u_bc, v_bc, body, eig, table, grains=grain_map, precrack_cuts=cuts)
@@ -400,6 +424,17 @@ def _resolve_precracks(scene: Scene, lattice: Lattice, stencil: Stencil, ids: np
                                     "no material")
         rows.append(cut)
     return np.concatenate(rows) if rows else None
+
+
+def _law_field(scene: Scene, err: LawError) -> str:
+    """The scene field a bond-law error belongs to (the first softening law given)."""
+    for name, m in scene.materials.items():
+        if m.damage is not None and m.damage.law != "brittle":
+            return f"materials.{name}.damage"
+    for q, itf in enumerate(scene.interfaces):
+        if itf.damage is not None and itf.damage.law != "brittle":
+            return f"interfaces[{q}].damage"
+    return "grains"
 
 
 def _resolve_grains(g, lattice: Lattice, stencil: Stencil, ids: np.ndarray, index: dict[str, int],
@@ -514,8 +549,14 @@ def _resolved_scene(scene: Scene, materials: list[MaterialSpec], thickness: floa
     for m in materials:
         mats[m.name] = scene.materials[m.name].model_copy(update=dict(
             role=m.role, youngs_modulus=m.youngs_modulus, poisson_ratio=m.poisson_ratio, density=m.density,
-            fracture_toughness=None, fracture_energy=m.fracture_energy, poisson_mismatch=m.poisson_mismatch))
-    domain = scene.domain.model_copy(update=dict(thickness=thickness)) if thickness is not None else scene.domain
+            fracture_toughness=None, fracture_energy=m.fracture_energy, poisson_mismatch=m.poisson_mismatch,
+            damage=None if m.law == "brittle" and scene.materials[m.name].damage is None else
+            Damage.model_construct(law=m.law, strength=m.strength, fracture_energy=None)))
+    domain = scene.domain
+    if thickness is not None:
+        domain = domain.model_copy(update=dict(thickness=thickness))
+    if domain.horizon is None:
+        domain = domain.model_copy(update=dict(horizon_factor=domain.m))
     return scene.model_copy(update=dict(materials=mats, domain=domain))
 
 

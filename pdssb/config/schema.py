@@ -76,11 +76,19 @@ class Strict(BaseModel):
 
 
 # ---------------------------------------------------------------- domain
+#: largest horizon factor m = δ/Δx: the stencil holds ~π m² (2D) or ~4/3 π m³ (3D) offsets per site
+MAX_HORIZON_FACTOR = {2: 12.0, 3: 6.0}
+
+
 class Domain(Strict):
+    """The lattice. The horizon is either ``horizon_factor`` m (δ = m·Δx, refined with Δx) or ``horizon``, a
+    length (a material length: refining Δx at fixed δ is peridynamics' m-convergence)."""
+
     dim: Literal[2, 3]
     size: list[Length] = Field(min_length=2, max_length=3)
     dx: Length
-    horizon_factor: float = 3.0
+    horizon_factor: Optional[float] = None
+    horizon: Optional[Length] = None
     partial_volume: Literal["linear", "none"] = "linear"
     surface_correction: bool = True
     plane: Literal["strain", "stress"] = "strain"
@@ -96,21 +104,64 @@ class Domain(Strict):
             raise ValueError("dx must be positive")
         if self.dx > min(self.size):
             raise ValueError("dx is larger than the domain")
-        if not (self.horizon_factor >= 2.0):
-            raise ValueError(
-                f"horizon_factor {self.horizon_factor} is too small: the horizon must span at least "
-                "2 lattice spacings (m >= 2; 3 is usual) for the bonds to represent a continuum"
-            )
-        if self.horizon_factor > 6.0:
-            raise ValueError(f"horizon_factor {self.horizon_factor} is larger than 6, which no scene needs")
+        if self.horizon is not None and self.horizon_factor is not None:
+            raise ValueError("give horizon (a length) or horizon_factor (a multiple of dx), not both")
+        if self.horizon is not None and not self.horizon > 0:
+            raise ValueError("horizon must be positive")
+        m = self.m
+        what = (f"horizon {self.horizon * 1e6:.4g} um is {m:.4g} lattice spacings" if self.horizon is not None
+                else f"horizon_factor {m}")
+        if not (m >= 2.0 - 1e-9):
+            raise ValueError(f"{what} is too small: the horizon must span at least 2 lattice spacings (m >= 2; "
+                             "3 is usual) for the bonds to represent a continuum")
+        if m > MAX_HORIZON_FACTOR[self.dim] + 1e-9:
+            raise ValueError(f"{what} is more than {MAX_HORIZON_FACTOR[self.dim]:g} in {self.dim}D, whose stencil "
+                             "would hold too many bonds per site")
         if self.thickness is not None and self.thickness <= 0:
             raise ValueError("thickness must be positive")
         if self.dim == 3 and self.thickness is not None:
             raise ValueError("thickness applies to 2D only")
         return self
 
+    @property
+    def m(self) -> float:
+        """The horizon factor δ/Δx (3 when neither horizon nor horizon_factor is given)."""
+        if self.horizon is not None:
+            return round(self.horizon / self.dx, 9)  # no round-off in the stencil's partial volumes
+        return 3.0 if self.horizon_factor is None else self.horizon_factor
+
+    @property
+    def delta(self) -> float:
+        """The horizon δ in metres."""
+        return self.m * self.dx
+
 
 # ---------------------------------------------------------------- materials
+class Damage(Strict):
+    """How a material's (or an interface's) bonds fail (mechanics/bond_laws.py): ``brittle`` (the default:
+    a critical stretch from the fracture energy alone), or ``exponential``/``bilinear`` softening with a
+    ``strength`` (the uniaxial tensile strength, which sets where softening starts) and a
+    ``fracture_energy`` (the energy to separate a unit area, which sets the tail; default: the
+    material's own fracture energy or toughness)."""
+
+    law: Literal["brittle", "exponential", "bilinear"] = "brittle"
+    strength: Optional[Stress] = None
+    fracture_energy: Optional[EnergyPerArea] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.law == "brittle" and self.strength is not None:
+            raise ValueError("a brittle bond has no strength of its own (its critical stretch follows from the "
+                             "fracture energy and the horizon); use law = \"exponential\" or \"bilinear\"")
+        if self.law != "brittle" and self.strength is None:
+            raise ValueError(f"law = \"{self.law}\" needs a strength")
+        if self.strength is not None and not self.strength > 0:
+            raise ValueError("strength must be positive")
+        if self.fracture_energy is not None and not self.fracture_energy > 0:
+            raise ValueError("fracture_energy must be positive")
+        return self
+
+
 class Material(Strict):
     """A material from the library (``base``) with any property overridden."""
 
@@ -126,6 +177,7 @@ class Material(Strict):
     # Arrhenius κ(T) = κ_ref exp(−E_a/k_B (1/T − 1/T_ref)); κ_ref = ionic_conductivity at reference_temperature
     conductivity_activation_energy: Optional[ActivationEnergy] = None
     reference_temperature: Optional[Temperature] = None
+    damage: Optional[Damage] = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -150,14 +202,22 @@ class Material(Strict):
 
 
 class Interface(Strict):
+    """The bonds between two materials: unbreakable, brittle with their own fracture energy, or with a
+    softening ``damage`` law (a cohesive interface with a strength and a fracture energy)."""
+
     materials: list[str] = Field(min_length=2, max_length=2)
     fracture_energy: Optional[EnergyPerArea] = None
     breakable: bool = True
+    damage: Optional[Damage] = None
 
     @model_validator(mode="after")
     def _check(self):
         if self.fracture_energy is not None and self.fracture_energy <= 0:
             raise ValueError("fracture_energy must be positive")
+        if self.damage is not None and not self.breakable:
+            raise ValueError("an unbreakable interface takes no damage law")
+        if self.damage is not None and self.fracture_energy is not None and self.damage.fracture_energy is not None:
+            raise ValueError("give the fracture energy once: in damage or beside it")
         return self
 
 
@@ -360,6 +420,9 @@ class Solver(Strict):
     break_mode: Literal["all", "most_stretched"] = "most_stretched"
     most_stretched_band: float = Field(default=0.02, ge=0, lt=1)
     max_cascade: int = Field(default=100_000, ge=1)
+    # softening bonds (bond_laws.py): the largest damage one bond may gain in a load step; a step past it
+    # is undone and split in two (mechanics/cascade.advance)
+    max_damage_increment: float = Field(default=0.1, gt=0, le=1)
     t_end: Optional[Time] = None  # dynamic: end time; quasi-static: pseudo-time of the last load step
     dt: Optional[Time] = None
     dt_safety: float = Field(default=0.7, gt=0, le=1)
@@ -535,6 +598,8 @@ class Electrochem(Strict):
     dt_min: Optional[Time] = None
     max_eigenstrain_increment: float = Field(default=2e-4, gt=0, le=0.1)
     max_broken_per_step: int = Field(default=200, ge=1)
+    # softening bonds: the largest damage one bond may gain in a step (a step past it is undone and halved)
+    max_damage_increment: float = Field(default=0.1, gt=0, le=1)
     solve_tolerance: float = Field(default=1e-8, gt=0, lt=1e-2)
 
     @model_validator(mode="after")

@@ -180,7 +180,8 @@ def _lean_block_forces(uT: ti.template(), eps: ti.template(), mat: ti.template()
 @ti.kernel
 def blocked_forces(
     u: nd, uT: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, bitsT: nd, btab: nd, flag: nd, lin: nd, xi: nd,
-    inv_len: nd, bvol: nd, cpair: nd, body: nd, body_scale: float, fixmask: nd,
+    inv_len: nd, bvol: nd, cpair: nd, lawpair: nd, hist: nd, grow: ti.i32, body: nd, body_scale: float,
+    fixmask: nd,
     force: nd, fabs: nd, lin_min: ti.i32, lin_max: ti.i32, dim: ti.template(), with_abs: ti.template(),
     S: ti.template(),
 ):
@@ -208,8 +209,8 @@ def blocked_forces(
             for s in range(S):
                 i = i0 + s
                 if i < n:
-                    fi, ai = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, body, body_scale,
-                                        fixmask, i, dim, with_abs)
+                    fi, ai = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, lawpair, hist, grow,
+                                        body, body_scale, fixmask, i, dim, with_abs)
                     force[i] = fi
                     if ti.static(with_abs):
                         fabs[i] = ai
@@ -244,5 +245,6 @@ class BlockedForces:
     def __call__(self, m, with_abs: bool) -> None:
         """m.force (and m.fabs if ``with_abs``) from m's current state."""
         blocked_forces(m.u, self.uT, m.eps, m.mat, m.gcorr, m.bits, self.bitsT, self.btab, self.flag, m.lin, m.xi,
-                       m.inv_len, m.bvol, m.cpair, m.body, m.load, m.fixmask, m.force, m.fabs, self.lin_min,
-                       self.lin_max, m.dim, with_abs, self.S)
+                       m.inv_len, m.bvol, m.cpair, m.lawpair, m.hist, int(m.damage_grows), m.body, m.load, m.fixmask,
+                       m.force, m.fabs,
+                       self.lin_min, self.lin_max, m.dim, with_abs, self.S)

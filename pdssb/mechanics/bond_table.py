@@ -5,6 +5,11 @@ materials' c; its critical stretch comes from the pair's G_c (an interface value
 gives one, else the electrolyte's own G_c). Only electrolyte–electrolyte and electrolyte–Li
 pairs break; anything involving "other" or Li–Li has s0 = 0, meaning unbreakable.
 
+Bond laws (bond_laws.py): a pair's bonds are brittle (the default: s0 from G_c as above) or soften
+with a strength and a toughness (exponential or bilinear: s0 from the strength, the tail from G_c).
+``s0`` holds the critical stretch of brittle pairs only (0 for softening pairs, which break when
+their damage reaches 1); ``law`` holds every pair's law as a row [law, s0, s1, s_b].
+
 Grain boundaries (scene ``[grains]``, lattice/grains.py): the grains of one material carry that
 material's id or one of its pseudo ids (one per grain colour, appended after the materials). Every
 pseudo id copies its material's row of the table, except that a pair of two different ids of the
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lattice.stencil import Stencil
+from . import bond_laws as bl
 from .fracture import critical_stretch, crossing_sum
 from .pmb import PD_POISSON, bulk_modulus_d, micromodulus, series, youngs_from_bulk_d
 
@@ -36,6 +42,17 @@ class MaterialSpec:
     density: float
     fracture_energy: float | None
     poisson_mismatch: str  # error | match_bulk | match_young
+    law: str = "brittle"  # brittle | exponential | bilinear (bond_laws.py)
+    strength: float | None = None  # Pa: the uniaxial strength of a softening law
+
+
+@dataclass(frozen=True)
+class PairLaw:
+    """An interface's bonds: a law with its fracture energy (J m⁻²) and, when softening, its strength (Pa)."""
+
+    law: str
+    fracture_energy: float
+    strength: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,16 +72,36 @@ class BondTable:
     s0: np.ndarray  # (m, m), 0 = unbreakable
     rho: np.ndarray  # (m,) kg m^-3
     effective_youngs: np.ndarray  # (m,) Pa, of the bond-based body
+    law: np.ndarray | None = None  # (m, m, 4): [law, s0, s1, s_b] per pair (bond_laws.BondLaw.as_row)
     grain_boundary: dict | None = None  # constants of the grain-boundary bonds, for the manifest
+
+    def __post_init__(self):
+        if self.law is None:
+            m = self.c.shape[0]
+            self.law = np.zeros((m, m, 4))
+            self.law[..., 1] = self.law[..., 2] = self.law[..., 3] = self.s0
+
+    @property
+    def softening(self) -> bool:
+        """Whether any pair softens (its bonds then keep a damage history)."""
+        return bool((self.law[..., 0] != bl.BRITTLE).any())
+
+    def pair_law(self, a: int, b: int) -> bl.BondLaw:
+        row = self.law[a, b]
+        return bl.BondLaw(int(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
     def describe(self, names: list[str]) -> dict:
         out = {}
         for a, name in enumerate(names, start=1):
+            law = self.pair_law(a, a)
             out[name] = {
                 "micromodulus_N_m6": float(self.c[a, a]),
                 "critical_stretch": float(self.s0[a, a]),
                 "effective_youngs_modulus_GPa": float(self.effective_youngs[a] / 1e9),
+                "bond_law": bl.LAW_NAMES[law.law],
             }
+            if law.softening:
+                out[name].update(linear_stretch=law.s0, tail_stretch=law.s1, breaking_stretch=law.s_b)
         if self.grain_boundary is not None:
             gb = self.grain_boundary
             out[f"{names[gb['material_id'] - 1]} grain boundary"] = {
@@ -81,7 +118,7 @@ def kappa_for(m: MaterialSpec, setting: str) -> float:
 
 def build_bond_table(
     materials: list[MaterialSpec],
-    interfaces: dict[tuple[int, int], float | None],
+    interfaces: dict[tuple[int, int], float | PairLaw | None],
     setting: str,
     stencil: Stencil,
     dx: float,
@@ -89,11 +126,13 @@ def build_bond_table(
     thickness: float | None,
     grains: GrainBoundarySpec | None = None,
 ) -> BondTable:
-    """``interfaces`` maps a sorted material-index pair to its G_c (None = unbreakable); ``grains`` adds
-    the pseudo ids of a polycrystalline material with their grain-boundary pairs."""
+    """``interfaces`` maps a sorted material-index pair to its G_c or :class:`PairLaw` (None = unbreakable);
+    ``grains`` adds the pseudo ids of a polycrystalline material with their grain-boundary pairs.
+    A softening law whose strength and toughness cannot go together raises bond_laws.LawError."""
     n = len(materials)
     c = np.zeros((n + 1, n + 1))
     s0 = np.zeros((n + 1, n + 1))
+    law = np.zeros((n + 1, n + 1, 4))
     rho = np.zeros(n + 1)
     eff = np.zeros(n + 1)
     ci = np.zeros(n + 1)
@@ -102,26 +141,53 @@ def build_bond_table(
         ci[a] = micromodulus(kappa, stencil, dx, volume)
         rho[a] = m.density
         eff[a] = youngs_from_bulk_d(kappa, setting)
+    crossing = crossing_sum(stencil, dx, volume, thickness)
     for a, ma in enumerate(materials, start=1):
         for b, mb in enumerate(materials, start=1):
             c[a, b] = ci[a] if a == b else series(ci[a], ci[b])
-            key = (min(a, b), max(a, b))
-            if key in interfaces:
-                gc = interfaces[key]
-            elif a == b and ma.role == "electrolyte":
-                gc = ma.fracture_energy
-            elif {ma.role, mb.role} == {"electrolyte", "lithium"}:
-                gc = (ma if ma.role == "electrolyte" else mb).fracture_energy
-            elif ma.role == "electrolyte" and mb.role == "electrolyte":
-                gc = min(ma.fracture_energy, mb.fracture_energy)
-            else:
-                gc = None
-            if gc is not None:
-                s0[a, b] = critical_stretch(gc, c[a, b], stencil, dx, volume, thickness)
+            if b < a:  # symmetric: the pair was done as (b, a)
+                s0[a, b], law[a, b] = s0[b, a], law[b, a]
+                continue
+            spec = _pair_spec(a, b, ma, mb, interfaces)
+            if spec is None:
+                continue
+            pl = _pair_law(spec, c[a, b], crossing, stencil, dx, volume, thickness)
+            law[a, b] = pl.as_row()
+            s0[a, b] = 0.0 if pl.softening else pl.s0
+    table = BondTable(c=c, s0=s0, rho=rho, effective_youngs=eff, law=law)
     if grains is None:
-        return BondTable(c=c, s0=s0, rho=rho, effective_youngs=eff)
-    return _with_grain_boundaries(BondTable(c=c, s0=s0, rho=rho, effective_youngs=eff), grains,
-                                  stencil, dx, volume, thickness)
+        return table
+    return _with_grain_boundaries(table, grains, stencil, dx, volume, thickness)
+
+
+def _pair_spec(a: int, b: int, ma: MaterialSpec, mb: MaterialSpec, interfaces) -> PairLaw | None:
+    """What breaks the bonds between materials a and b: an interface's own spec, else the electrolyte's law.
+
+    Only electrolyte–electrolyte and electrolyte–Li pairs break unless an interface says otherwise."""
+    key = (min(a, b), max(a, b))
+    if key in interfaces:
+        spec = interfaces[key]
+        return PairLaw("brittle", spec) if isinstance(spec, float) else spec
+    if a == b and ma.role == "electrolyte":
+        src = ma
+    elif {ma.role, mb.role} == {"electrolyte", "lithium"}:
+        src = ma if ma.role == "electrolyte" else mb
+    elif ma.role == "electrolyte" and mb.role == "electrolyte":
+        src = min((ma, mb), key=lambda m: m.fracture_energy)
+    else:
+        return None
+    return PairLaw(src.law, src.fracture_energy, src.strength)
+
+
+def _pair_law(spec: PairLaw, c: float, crossing: float, stencil: Stencil, dx: float, volume: float,
+              thickness: float | None) -> bl.BondLaw:
+    """The calibrated law of a pair with micromodulus c: the tail from G_c on the crossing sum, s0 from the
+    strength on the lattice's uniaxial response (or from G_c alone, brittle)."""
+    work = spec.fracture_energy / (c * crossing)
+    kind = bl.LAW_IDS[spec.law]
+    if kind == bl.BRITTLE:
+        return bl.brittle(critical_stretch(spec.fracture_energy, c, stencil, dx, volume, thickness))
+    return bl.strength_stretch(kind, spec.strength, work, stencil, c, volume, dx)
 
 
 def _with_grain_boundaries(table: BondTable, g: GrainBoundarySpec, stencil: Stencil, dx: float, volume: float,
@@ -133,27 +199,36 @@ def _with_grain_boundaries(table: BondTable, g: GrainBoundarySpec, stencil: Sten
     parent = np.concatenate([np.arange(n1), np.full(len(g.pseudo_ids), a)])
     c = table.c[np.ix_(parent, parent)].copy()
     s0 = table.s0[np.ix_(parent, parent)].copy()
+    law = table.law[np.ix_(parent, parent)].copy()
     c_gb = g.stiffness * table.c[a, a]
-    if g.fracture_energy is not None:
-        s0_gb = critical_stretch(g.fracture_energy, c_gb, stencil, dx, volume, thickness)
+    own = table.pair_law(a, a)
+    crossing = crossing_sum(stencil, dx, volume, thickness)
+    if own.softening:
+        if g.strength is not None or g.fracture_energy is not None:
+            raise bl.LawError("grain-boundary strength and fracture-energy factors apply to brittle bonds; "
+                              "this material's bonds soften")
+        gb = bl.BondLaw(own.law, own.s0, own.s1, own.s_b)
+    elif g.fracture_energy is not None:
+        gb = bl.brittle(critical_stretch(g.fracture_energy, c_gb, stencil, dx, volume, thickness))
     else:
-        s0_gb = (1.0 if g.strength is None else g.strength) * table.s0[a, a]
+        gb = bl.brittle((1.0 if g.strength is None else g.strength) * table.s0[a, a])
     family = [a] + list(g.pseudo_ids)
     for x in family:
         for y in family:
             if x != y:
                 c[x, y] = c_gb
-                s0[x, y] = s0_gb
+                s0[x, y] = 0.0 if gb.softening else gb.s0
+                law[x, y] = gb.as_row()
     info = {
         "material_id": a,
         "pseudo_ids": list(g.pseudo_ids),
         "micromodulus_N_m6": float(c_gb),
-        "critical_stretch": float(s0_gb),
+        "critical_stretch": float(gb.s0),
         "stiffness_factor": float(g.stiffness),
-        "critical_stretch_factor": float(s0_gb / table.s0[a, a]) if table.s0[a, a] > 0 else None,
-        # energy to break a flat lattice plane of grain-boundary bonds: ½ c s0² S
-        "fracture_energy_J_m2": float(0.5 * c_gb * s0_gb**2 * crossing_sum(stencil, dx, volume, thickness)),
+        "critical_stretch_factor": float(gb.s0 / own.s0) if own.s0 > 0 else None,
+        # energy to break a flat lattice plane of grain-boundary bonds: c S W
+        "fracture_energy_J_m2": float(c_gb * bl.work_per_c(gb) * crossing),
         "grain_colours": len(family),
     }
     return BondTable(c=c, s0=s0, rho=table.rho[parent].copy(), effective_youngs=table.effective_youngs[parent].copy(),
-                     grain_boundary=info)
+                     law=law, grain_boundary=info)

@@ -58,7 +58,9 @@ from scipy import sparse
 
 from scipy.sparse.csgraph import connected_components
 
-from ..linalg import LowRankUpdate, Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
+from ..linalg import (LowRankUpdate, Preconditioner, pcg, positive_definite_solve, preconditioner_kind, sparse_load,
+                      sparse_state)
+from .bond_laws import BRITTLE, DAMAGE_LEVELS, damage_rows, softening_slope
 from .bonds import bond_bit, intact_pairs
 from .pmb import ID_MASK
 from .relax import RelaxResult
@@ -77,11 +79,31 @@ CONTRACTION = 0.1
 TANGENT_MAX_STEP = 0.5
 #: CG iterations on K_t δu = F with the reference preconditioner before K_t is factorised itself
 TANGENT_CG_MAX = 30
+#: Newton steps per relaxation before ADR takes over (brittle bonds; softening bonds)
+MAX_OUTER = 12
+MAX_OUTER_SOFTENING = 80
+#: force evaluations of one line search along a secant step (softening bonds)
+LINE_SEARCH_EVALS = 4
+#: shifts μ (× the mean diagonal) tried on a consistent tangent that is not positive definite
+LM_SHIFTS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
 #: the counters in ``DirectSolver.stats`` that a checkpoint carries (so a resumed run's go on)
 STAT_KEYS = ("factorisations", "cg_iterations", "outer_iterations", "shifted_unknowns", "tangent_steps",
              "tangent_factorisations", "adr_fallbacks")
+
+
+def bond_eigenstrain(eps: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """ε*_pq of bonds (p, k→q) from a padded eigenstrain array: scalar per site, or a Voigt tensor per site
+    (pmb.bond_eigenstrain, on the host)."""
+    if eps.ndim == 1:
+        return 0.5 * (eps[p] + eps[q])
+    t = eps[p] + eps[q]
+    nk = n[k]
+    if eps.shape[1] == 3:
+        return 0.5 * (nk[:, 0] ** 2 * t[:, 0] + nk[:, 1] ** 2 * t[:, 1] + 2.0 * nk[:, 0] * nk[:, 1] * t[:, 2])
+    return 0.5 * (nk[:, 0] ** 2 * t[:, 0] + nk[:, 1] ** 2 * t[:, 1] + nk[:, 2] ** 2 * t[:, 2]
+                  + 2.0 * (nk[:, 1] * nk[:, 2] * t[:, 3] + nk[:, 0] * nk[:, 2] * t[:, 4] + nk[:, 0] * nk[:, 1] * t[:, 5]))
 
 
 class _Operator:
@@ -120,6 +142,7 @@ class DirectSolver:
         self._shift = None  # the diagonal shift now in K
         self._version = 0  # bumped when the numbering or the materials change (the tangent's pattern)
         self._tp = None
+        self._hist = None  # the stored bond damage K was built with (softening scenes)
         self._keys = None  # column·n + row of every stored entry of Kb (its pattern; _add_in_place)
         self._cc = None  # (count, labels) of the connected components of Kb's graph (_support_shift)
         oblique = (st.offsets != 0).all(axis=1) & (self.kconst > 0)
@@ -145,7 +168,8 @@ class DirectSolver:
                 **(self.lowrank.state(prefix + "lr.") if self.lowrank is not None else {}),
                 prefix + "scale": np.array([self._scale]),
                 prefix + "stats": np.array([self.stats.get(k, 0) for k in STAT_KEYS], dtype=np.int64),
-                prefix + "mat": self._mat, prefix + "bits": self._bits, prefix + "fix": self._fix}
+                prefix + "mat": self._mat, prefix + "bits": self._bits, prefix + "fix": self._fix,
+                **({prefix + "hist": self._hist} if self._hist is not None else {})}
 
     def load(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
         self.reset()
@@ -153,13 +177,14 @@ class DirectSolver:
         if Kb is None:
             return
         mat, bits, fix = (arrays[prefix + n] for n in ("mat", "bits", "fix"))
+        hist = arrays.get(prefix + "hist")
         if prefix + "stats" in arrays:  # the counters go on from the checkpoint's
             self.stats.update({k: int(v) for k, v in zip(STAT_KEYS, arrays[prefix + "stats"])})
-        self.assemble_bonds(mat, bits, fix)  # dof map, g, cpair for later incremental updates
+        self.assemble_bonds(mat, bits, fix, hist)  # dof map, g, cpair for later incremental updates
         self._version += 1
         self._scale = float(arrays[prefix + "scale"][0]) if prefix + "scale" in arrays else None
         self._set_bonds(Kb)
-        self._mat, self._bits, self._fix = mat, bits, fix
+        self._mat, self._bits, self._fix, self._hist = mat, bits, fix, hist
         if Kf is not None:
             self.Kf = Kf
             self.factor = self._precondition(Kf)
@@ -180,6 +205,14 @@ class DirectSolver:
         dof[free] = np.arange(int(free.sum()))
         return dof
 
+    def _intact(self, ids, bits, hist, p, q, k) -> np.ndarray:
+        """μ(1 − d) of bonds (p, k→q): the bond bit times, on softening pairs, one less the stored damage."""
+        on = bond_bit(bits, p, k).astype(np.float64)
+        if hist is None:
+            return on
+        soft = self.law[ids[p], ids[q], 0] != BRITTLE
+        return np.where(soft, on * (1.0 - hist[p, k] / DAMAGE_LEVELS), on)
+
     def _bond_stiffness(self, ids, g, p, q, k) -> np.ndarray:
         """k_b of bonds (p, k→q): their block of K is k_b (n nᵀ) ⊗ [[1, −1], [−1, 1]]."""
         n = self.n[k]
@@ -188,7 +221,8 @@ class DirectSolver:
         return self.cpair[ids[p], ids[q]] * self.kconst[k] * G
 
     def _entries(self, ids, g, dof, p, q, k, sign, rows, cols, vals) -> None:
-        """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign``, as COO triplets."""
+        """Append the 2d×2d stiffness blocks of bonds (p, k→q), times ``sign`` (a number or one per bond),
+        as COO triplets."""
         n = self.n[k]
         kb = sign * self._bond_stiffness(ids, g, p, q, k)
         for a in range(self.d):
@@ -209,9 +243,9 @@ class DirectSolver:
         K.sum_duplicates()
         return K
 
-    def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> None:
+    def assemble(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray, hist: np.ndarray | None = None) -> None:
         """K of every intact bond, plus the diagonal shift of the unsupported unknowns (module docstring)."""
-        Kb = self.assemble_bonds(mat, bits, fixmask)
+        Kb = self.assemble_bonds(mat, bits, fixmask, hist)
         self._version += 1  # a new numbering or new materials: the tangent's pattern is rebuilt
         self._scale = None  # the shifts' unit: this assembly's mean diagonal
         self._set_bonds(Kb)
@@ -259,10 +293,13 @@ class DirectSolver:
         """K x without forming K."""
         return self.Kb @ x + self._shift * x
 
-    def assemble_bonds(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray) -> sparse.csc_matrix:
-        """K of every intact bond (no shift); also sets the unknowns' numbering ``dof``."""
+    def assemble_bonds(self, mat: np.ndarray, bits: np.ndarray, fixmask: np.ndarray,
+                       hist: np.ndarray | None = None) -> sparse.csc_matrix:
+        """K of every intact bond (no shift; softening bonds with their stored damage, the secant); also
+        sets the unknowns' numbering ``dof``."""
         ids = (mat & ID_MASK).astype(np.int64)
         self.cpair = self.m.table.c.astype(np.float64)
+        self.law = self.m.table.law
         self.g = g = self.m.gcorr.to_numpy().astype(np.float64)
         self.dof = dof = self._dofs(mat, fixmask)
         self._near_null = None  # the numbering changed: rebuild the rigid-body modes on next use
@@ -273,7 +310,8 @@ class DirectSolver:
         rows, cols, vals = [], [], []
         for k in self.half:
             p, q = intact_pairs(bits, P, self.lin, k, solid)
-            self._entries(ids, g, dof, p, q, k, 1.0, rows, cols, vals)
+            w = 1.0 if hist is None else self._intact(ids, bits, hist, p, q, k)
+            self._entries(ids, g, dof, p, q, k, w, rows, cols, vals)
         return self._matrix(rows, cols, vals, ndof)
 
     def _tangent_pattern(self):
@@ -318,13 +356,13 @@ class DirectSolver:
         starts = np.nonzero(new)[0]
         n = self.Kb.shape[0]
         indptr = np.searchsorted(cols[starts], np.arange(n + 1))
-        pat = dict(p=p, q=q, word=k >> 5, bit=(k & 31).astype(np.uint32), xi=st.offsets[k] * dx, xlen=xlen,
-                   k0=k0, src=src[order], sgn=sgn[order],
+        pat = dict(p=p, q=q, k=k, word=k >> 5, bit=(k & 31).astype(np.uint32), xi=st.offsets[k] * dx, xlen=xlen,
+                   k0=k0, src=src[order], sgn=sgn[order], rows=self.law[ids[p], ids[q]],
                    starts=starts, indices=rows[starts], indptr=indptr)
         self._tp = (self._version, pat)
         return pat
 
-    def current_tangent(self) -> sparse.csc_matrix:
+    def current_tangent(self, consistent: bool = False) -> sparse.csc_matrix:
         """The tangent of the net force at the current u (support shift included), with the geometric
         stiffness of bonds in tension only.
 
@@ -350,9 +388,22 @@ class DirectSolver:
         y = pat["xi"] + (u[q] - u[p])
         ly = np.sqrt((y * y).sum(axis=1))
         yh = y / ly[:, None]
-        L = pat["xlen"] * (1.0 + 0.5 * (eps[p] + eps[q]))
+        L = pat["xlen"] * (1.0 + bond_eigenstrain(eps, p, q, pat["k"], self.n))
         k0 = pat["k0"] * ((self._bits[p, pat["word"]] >> pat["bit"]) & 1)  # 0 once broken
-        along = k0 / L
+        slope = None
+        if self._hist is not None:  # softening bonds: the secant, with the damage this iterate implies
+            rows = pat["rows"]
+            soft = rows[:, 0] != BRITTLE
+            s_now = ly / L - 1.0
+            d_law = damage_rows(rows, s_now)
+            d_old = self._hist[p, pat["k"]] / DAMAGE_LEVELS
+            d = np.maximum(d_old, d_law) if self.m.damage_grows else d_old
+            if consistent and self.m.damage_grows:  # bonds loading along their softening branch: the branch's own (negative) slope
+                loading = soft & (d_law > d_old) & (s_now < rows[:, 3])
+                slope = np.where(loading, softening_slope(rows, s_now), 1.0 - d)
+            k0 = np.where(soft, k0 * (1.0 - d), k0)
+        along = k0 / L if slope is None else pat["k0"] * ((self._bits[p, pat["word"]] >> pat["bit"]) & 1) * \
+            np.where(pat["rows"][:, 0] != BRITTLE, slope, 1.0) / L
         across = k0 * np.maximum(ly / L - 1.0, 0.0) / ly
         W = (along - across)[:, None, None] * yh[:, :, None] * yh[:, None, :] \
             + across[:, None, None] * np.eye(self.d)[None]
@@ -361,6 +412,33 @@ class DirectSolver:
         n = self.Kb.shape[0]
         Kt = sparse.csc_matrix((data, pat["indices"], pat["indptr"]), shape=(n, n))
         return (Kt + sparse.diags(self._shift, format="csc")).tocsc()
+
+    def _consistent_step(self, rhs: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """The Newton step on the consistent tangent of softening bonds (their loading branch's negative
+        slope included), and its CG iterations. First by CG preconditioned with K's factorisation (the
+        tangent differs from it on the process zone only); when CG meets negative curvature or does not
+        converge, by factorising the tangent itself, or, where it is not positive definite (the state is
+        unstable: a process zone is about to localise), K_t + μ·mean(diag) I with the smallest μ of
+        LM_SHIFTS that is (a Levenberg–Marquardt step, which turns towards the negative-curvature
+        directions); the line search then sets its length. None when no shift helps (the secant step
+        is taken instead)."""
+        Kt = self.current_tangent(consistent=True)
+        solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
+        du, it, positive = pcg(Kt, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX, curvature=True)
+        if positive and float(np.linalg.norm(rhs - Kt @ du)) <= 1e-3 * float(np.linalg.norm(rhs)) \
+                and float(du @ rhs) > 0.0:
+            return du, it
+        diag = Kt.diagonal()
+        scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
+        for mu in LM_SHIFTS:
+            A = Kt if mu == 0.0 else (Kt + sparse.diags(np.full(Kt.shape[0], mu * scale), format="csc")).tocsc()
+            solve = positive_definite_solve(A)
+            self.stats["tangent_factorisations"] = self.stats.get("tangent_factorisations", 0) + 1
+            if solve is not None:
+                du = solve(rhs)
+                if np.all(np.isfinite(du)) and float(du @ rhs) > 0.0:
+                    return du, it
+        return None, it
 
     def _tangent_step(self, rhs: np.ndarray) -> tuple[np.ndarray, int]:
         """Solve K_t δu = F with the current tangent: CG preconditioned by the reference K's
@@ -488,28 +566,43 @@ class DirectSolver:
         mat = m.mat.to_numpy()
         bits = m.bits.to_numpy()
         fix = m.fixmask.to_numpy()
+        hist = m.hist.to_numpy() if m.softening else None
         if self.Kb is None or not (np.array_equal(mat, self._mat) and np.array_equal(fix, self._fix)):
-            self.assemble(mat, bits, fix)
+            self.assemble(mat, bits, fix, hist)
             if self.lowrank is not None:
                 self.factor = None  # K changed by more than a few bonds: factorise it afresh
-        elif not np.array_equal(bits, self._bits):
+        elif not (np.array_equal(bits, self._bits) and (hist is None or np.array_equal(hist, self._hist))):
             ids = (mat & ID_MASK).astype(np.int64)
             changed = bits ^ self._bits
-            P = np.nonzero(changed.any(axis=1) & (ids != 0))[0]
+            touched = changed.any(axis=1)
+            if hist is not None:
+                touched |= (hist != self._hist).any(axis=1)
+            P = np.nonzero(touched & (ids != 0))[0]
             rows, cols, vals = [], [], []
-            terms = []
+            terms, cuts = [], []  # every change of stiffness; the bonds whose bit changed (the graph's edges)
             for k in self.half:
                 Q = P + self.lin[k]
-                flip = bond_bit(changed, P, k) & (ids[Q] != 0)
+                there = ids[Q] != 0
+                flip = bond_bit(changed, P, k) & there
                 now = bond_bit(bits, P, k)
-                for sign, sel in ((-1.0, flip & ~now), (1.0, flip & now)):
+                if hist is None:
+                    weight = np.where(now, 1.0, -1.0)
+                    moved = flip
+                else:
+                    weight = self._intact(ids, bits, hist, P, Q, k) - self._intact(ids, self._bits, self._hist, P, Q, k)
+                    moved = (weight != 0.0) & there
+                for sign, sel in ((-1.0, moved & (weight < 0)), (1.0, moved & (weight > 0))):
                     if sel.any():
-                        self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, sign, rows, cols, vals)
-                        terms.append((P[sel], Q[sel], k, sign))
+                        w = sign if hist is None else weight[sel]
+                        self._entries(ids, self.g, self.dof, P[sel], Q[sel], k, w, rows, cols, vals)
+                        terms.append((P[sel], Q[sel], k, w))
+                        cut = sel & flip
+                        if cut.any():
+                            cuts.append((P[cut], Q[cut], k, sign))
             shift_before = self._shift
             delta = self._matrix(rows, cols, vals, self.Kb.shape[0])
             if self._add_in_place(delta):
-                self._set_bonds(self.Kb, broken=(terms, bits, ids))
+                self._set_bonds(self.Kb, broken=(cuts, bits, ids))
             else:
                 self._set_bonds(self.Kb + delta)
             if self.lowrank is not None and self.factor is not None and self.factor_shape == self.Kb.shape:
@@ -517,7 +610,7 @@ class DirectSolver:
                     self.factor = None
         else:
             return
-        self._mat, self._bits, self._fix = mat, bits, fix
+        self._mat, self._bits, self._fix, self._hist = mat, bits, fix, hist
         if self.factor is None or self.factor_shape != self.Kb.shape:
             self._factorise()
 
@@ -534,6 +627,7 @@ class DirectSolver:
         for p, q, k, sign in terms:
             n = self.n[k]
             kb = sign * self._bond_stiffness(ids, self.g, p, q, k)
+            kb = np.broadcast_to(kb, p.shape)
             for j in range(len(p)):  # v = (e_p − e_q) ⊗ n on the free unknowns
                 idx = np.concatenate([dof[p[j]], dof[q[j]]])
                 val = np.concatenate([n, -n])
@@ -557,9 +651,14 @@ class DirectSolver:
         self.stats["factorisations"] += 1
 
     # ------------------------------------------------------------ solve
-    def relax(self, tolerance: float, max_outer: int = 12):
-        """Equilibrium to ‖F‖ ≤ tolerance·‖F_abs‖ (the ADR criterion), warm-started from the current u."""
+    def relax(self, tolerance: float, max_outer: int | None = None):
+        """Equilibrium to ‖F‖ ≤ tolerance·‖F_abs‖ (the ADR criterion), warm-started from the current u.
+
+        ``max_outer`` Newton steps at most (default MAX_OUTER, or MAX_OUTER_SOFTENING when bonds soften:
+        the secant steps of a growing process zone converge linearly)."""
         m = self.m
+        if max_outer is None:
+            max_outer = MAX_OUTER_SOFTENING if m.softening else MAX_OUTER
         m.impose_boundary()
         self._refresh()
         dof = self.dof
@@ -591,7 +690,10 @@ class DirectSolver:
                     continue
             prev = res
             if tangent:
-                du, cg_it = self._tangent_step(rhs)
+                du, cg_it = self._consistent_step(rhs) if m.softening and m.damage_grows else (None, 0)
+                if du is None:
+                    du, more = self._tangent_step(rhs)
+                    cg_it += more
                 self.stats["tangent_steps"] = self.stats.get("tangent_steps", 0) + 1
                 limit = TANGENT_MAX_STEP * self.m.lattice.dx
             else:
@@ -607,7 +709,41 @@ class DirectSolver:
             u = u_last = m.u.to_numpy()
             upd = np.zeros(F.shape)
             upd[free] = du
-            m.u.from_numpy((u + upd).astype(m.np_float))
+            if tangent and m.softening and m.damage_grows:
+                upd *= self._line_search(u, upd, free, float(du @ rhs), limit / max(big, 1e-300))
+            else:
+                m.u.from_numpy((u + upd).astype(m.np_float))
             if not tangent and cg_it > self.refactor_after:
                 self._factorise()
         return RelaxResult(max_outer, res, False)
+
+    def _line_search(self, u: np.ndarray, upd: np.ndarray, free: np.ndarray, g0: float, alpha_max: float) -> float:
+        """A step length α along a secant step, leaving u + α·upd in the model; returns α.
+
+        Softening bonds make the secant stiffer than the body's tangent, so the plain step falls short of
+        equilibrium along its own direction. α is the root of g(α) = updᵀ F(u + α upd), the derivative of
+        the incremental energy along the step (g(0) = g0 > 0): secant extrapolation from α = 1 while g stays
+        positive, then one regula-falsi step once it is bracketed, at most LINE_SEARCH_EVALS force evaluations,
+        α ≤ ``alpha_max`` (the step limit)."""
+        m = self.m
+        d = upd[free]
+
+        def g(alpha):
+            m.u.from_numpy((u + alpha * upd).astype(m.np_float))
+            m.compute_forces(with_abs=False)
+            return float(d @ m.force.to_numpy().astype(np.float64)[free])
+
+        a0, g_lo = 0.0, g0
+        a1 = min(1.0, alpha_max)
+        g1 = g(a1)
+        for _ in range(LINE_SEARCH_EVALS - 1):
+            if g1 <= 0.0 or a1 >= alpha_max:
+                break
+            nxt = a1 + (a1 - a0) * g1 / (g_lo - g1) if g_lo > g1 else 2.0 * a1
+            a0, g_lo = a1, g1
+            a1 = min(max(nxt, 1.25 * a1), 4.0 * a1, alpha_max)
+            g1 = g(a1)
+        if g1 < 0.0 < g_lo:  # bracketed: regula falsi between a0 and a1
+            a1 = a0 + (a1 - a0) * g_lo / (g_lo - g1)
+        m.u.from_numpy((u + a1 * upd).astype(m.np_float))
+        return a1

@@ -9,7 +9,11 @@ s0 = √(5πG_c/(12Eδ)) (:func:`critical_stretch_continuum`); the lattice form 
 to separate the lattice exactly G_c instead of G_c up to the stencil's quadrature error.
 
 Only electrolyte–electrolyte and electrolyte–Li bonds break; a pair with s0 ≤ 0 never breaks.
-Damage φ_i = 1 − Σ_j μ_ij β_j / Σ_j β_j over the bonds the geometry allows (line of sight).
+Softening pairs (bond_laws.py) have s0 = 0 here: their damage grows in :func:`commit_damage`, and
+they break when it reaches 1.
+Damage φ_i = Σ_j β_j (1 − μ_ij (1 − d_ij)) / Σ_j β_j over the bonds the geometry allows (line of
+sight): the volume-weighted mean of the bond damage, a broken bond counting 1 (for brittle bonds the
+usual 1 − Σ μβ/Σβ).
 """
 
 
@@ -18,6 +22,7 @@ import math
 import taichi as ti
 
 from ..lattice.stencil import Stencil
+from .bond_laws import BRITTLE, DAMAGE_LEVELS, dissipated_of, kappa_of, quantise, stored_damage, trial_damage
 from .pmb import ID_MASK, bond_factor, bond_is_set, nd, stretch
 
 
@@ -99,22 +104,92 @@ def break_bonds(
 
 
 @ti.kernel
-def damage(mat: nd, bits: nd, allowed: nd, lin: nd, beta: nd, out: nd):
-    """φ_i = 1 − Σ μ β / Σ β over the allowed bonds (those the geometry permits, pmb.init_bonds).
+def commit_damage(
+    u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, hist: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
+    cpair: nd, lawpair: nd, volume: float, dissipated: nd,
+) -> int:
+    """Make the damage of the current state the softening bonds' history; clear the bits of those at d = 1.
+
+    d ← max(d, d(s)) on every intact softening bond, stored rounded down (bond_laws.quantise); the
+    energy dissipated since the last commit, c β G |ξ| V (D(κ_new) − D(κ_old)) with D the law's
+    dissipation per unit c and κ the history stretches of the stored codes (so the bookings telescope:
+    a bond that breaks has booked exactly its whole work), is booked half to each end, in
+    ``dissipated`` (J m⁻³). Each end updates its own copy from identical arithmetic, as
+    :func:`break_bonds` does. Returns the directed bonds cleared.
+    """
+    n = 0
+    for i in range(u.shape[0]):
+        wi = mat[i]
+        mi = wi & ID_MASK
+        if mi != 0:
+            e = 0.0
+            for k in range(lin.shape[0]):
+                if bond_is_set(bits, i, k):
+                    j = i + lin[k]
+                    wj = mat[j]
+                    mj = wj & ID_MASK
+                    row = lawpair[mi, mj]
+                    if ti.cast(row[0], ti.i32) != BRITTLE:
+                        s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
+                        q_old = hist[i, k]
+                        q_new = quantise(trial_damage(row, stored_damage(hist, i, k), s))
+                        if q_new > q_old:
+                            k_old = kappa_of(row, ti.cast(q_old, float) * (1.0 / DAMAGE_LEVELS))
+                            k_new = kappa_of(row, ti.cast(q_new, float) * (1.0 / DAMAGE_LEVELS))
+                            gain = dissipated_of(row, k_new) - dissipated_of(row, k_old)
+                            e += 0.5 * cpair[mi, mj] * beta[k] * bond_factor(gcorr, xi, i, j, k, wi, wj) \
+                                * xlen[k] * volume * gain
+                            hist[i, k] = q_new
+                            d_new = ti.cast(q_new, float) * (1.0 / DAMAGE_LEVELS)
+                            if d_new >= 1.0:
+                                bits[i, k >> 5] &= ~(ti.u32(1) << ti.cast(k & 31, ti.u32))
+                                n += 1
+            dissipated[i] += e
+    return n
+
+
+@ti.kernel
+def reset_damage(mat: nd, convert: nd, lin: nd, hist: nd):
+    """Zero the stored damage of every bond touching a site flagged in ``convert`` (both ends' codes)."""
+    for i in range(mat.shape[0]):
+        if mat[i] != 0:
+            for k in range(lin.shape[0]):
+                if convert[i] != 0 or convert[i + lin[k]] != 0:
+                    hist[i, k] = ti.u16(0)
+
+
+@ti.kernel
+def damage_growth(hist: nd, before: nd) -> float:
+    """max over directed bonds of the stored damage gained since ``before`` (exact max: deterministic)."""
+    r = 0
+    for i, k in hist:
+        ti.atomic_max(r, ti.cast(hist[i, k], ti.i32) - ti.cast(before[i, k], ti.i32))
+    return ti.cast(r, float) * (1.0 / DAMAGE_LEVELS)
+
+
+@ti.kernel
+def damage(mat: nd, bits: nd, allowed: nd, hist: nd, lin: nd, beta: nd, lawpair: nd, out: nd):
+    """φ_i = Σ β (1 − μ (1 − d)) / Σ β over the allowed bonds (those the geometry permits, pmb.init_bonds),
+    d the stored bond damage.
 
     A bond cut by a pre-crack is allowed, so it counts as damage (a pre-crack is a crack); a bond
     that line of sight never created (it crosses void) is geometry, and does not.
     """
     for i in range(mat.shape[0]):
         d = 0.0
-        if mat[i] != 0:
+        mi = mat[i] & ID_MASK
+        if mi != 0:
             tot = 0.0
             alive = 0.0
             for k in range(lin.shape[0]):
                 if bond_is_set(allowed, i, k):
+                    mj = mat[i + lin[k]] & ID_MASK
                     tot += beta[k]
                     if bond_is_set(bits, i, k):
-                        alive += beta[k]
+                        if ti.cast(lawpair[mi, mj][0], ti.i32) != BRITTLE:
+                            alive += beta[k] * (1.0 - stored_damage(hist, i, k))
+                        else:
+                            alive += beta[k]
             if tot > 0:
                 d = 1.0 - alive / tot
         out[i] = d

@@ -23,6 +23,13 @@ from .bonds import intact_pairs
 from .relax import RelaxResult
 
 
+def _alloc_like(arr):
+    """A device array of the same kind, dtype and shape as ``arr``."""
+    if hasattr(arr, "n"):  # vector ndarray
+        return ti.Vector.ndarray(arr.n, arr.dtype, arr.shape)
+    return ti.ndarray(arr.dtype, arr.shape)
+
+
 class MechanicsModel:
     """Displacements, bonds and boundary data of one body on a padded lattice."""
 
@@ -69,7 +76,12 @@ class MechanicsModel:
         nm = table.c.shape[0]
         self.cpair = ti.ndarray(f, (nm, nm))
         self.s0pair = ti.ndarray(f, (nm, nm))
+        self.lawpair = ti.Vector.ndarray(4, f, (nm, nm))  # [law, s0, s1, s_b] per pair
         self.rho = ti.ndarray(f, nm)
+        # damage history of softening bonds, one 16-bit code per directed bond (bond_laws.py); a scene
+        # without softening bonds never reads it and holds a 1 × 1 placeholder
+        self.hist = ti.ndarray(ti.u16, (n, k) if table.softening else (1, 1))
+        self.hist.fill(0)
 
         self.lin.from_numpy(lattice.linear_offsets(stencil))
         self.xi.from_numpy((stencil.offsets * lattice.dx).astype(self.np_float))
@@ -90,7 +102,7 @@ class MechanicsModel:
         else:
             self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
-        pmb.flag_mixed_sites(self.mat, self.lin)
+        pmb.flag_mixed_sites(self.mat, self.lin, self.lawpair)
         self.update_fictitious_density()
         # An unloaded body: |y|/|ξ| − 1 = O(ε) on its bonds, so ‖F‖ and ‖F_abs‖ are both round-off and
         # their ratio never falls below a tolerance. When ‖F_abs‖² and ‖F‖² are both below
@@ -101,9 +113,26 @@ class MechanicsModel:
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+        self._saved = None  # device copies of SAVED (save/restore), made on first use
+        self.damage_grows = True  # False: softening bonds keep their stored damage (relax's elastic predictor)
         # the blocked force path's arrays (blocked.BlockedForces): made here when that path is the one in use,
         # so that they count in the memory census from the start; else on first use (force_path changed)
         self._blocked = blocked.BlockedForces(self) if self.force_kernel() == "blocked" else None
+
+    @property
+    def tensor_eigenstrain(self) -> bool:
+        """Whether ``eps`` holds a tensor per site (pmb.bond_eigenstrain) rather than one number."""
+        return len(self.eps.shape) == 2
+
+    def use_tensor_eigenstrain(self) -> None:
+        """Hold the eigenstrain as a tensor per site (Voigt: 2D xx, yy, xy; 3D xx, yy, zz, yz, xz, xy), set
+        with ``set_field("eps", (n_sites, 3 | 6) array)``: anisotropic swelling, e.g. a grain's
+        intercalation strain. The force kernels then take the per-site path (the blocked CPU path vectorises
+        scalar eigenstrains only)."""
+        if not self.tensor_eigenstrain:
+            self.eps = ti.ndarray(self.fdtype, (self.lattice.n_padded, 3 if self.dim == 2 else 6))
+            self.eps.fill(0)
+            self._saved = None  # save/restore copies are made again for the new shape
 
     def use_direct_solver(self, preconditioner: str = "auto") -> None:
         """Reach equilibrium by Newton steps solved with preconditioned CG (direct.py) instead of ADR."""
@@ -129,18 +158,22 @@ class MechanicsModel:
             self.bits.from_numpy(bits)
 
     def reform_bonds(self, convert) -> None:
-        """Re-form every allowed bond of the sites flagged in ``convert`` (padded i32 ndarray): Li filling a crack."""
+        """Re-form every allowed bond of the sites flagged in ``convert`` (padded i32 ndarray): Li filling a crack.
+        The re-formed bonds are new: softening ones start undamaged."""
         pmb.reform_bonds(self.mat, convert, self.lin, self.allowed, self.bits)
+        if self.softening:
+            fracture.reset_damage(self.mat, convert, self.lin, self.hist)
 
     def set_bond_table(self, table: BondTable) -> None:
         self.table = table
         self.cpair.from_numpy(table.c.astype(self.np_float))
         self.s0pair.from_numpy(table.s0.astype(self.np_float))
+        self.lawpair.from_numpy(table.law.astype(self.np_float))
         self.rho.from_numpy(table.rho.astype(self.np_float))
 
     def refresh_material_flags(self) -> None:
         """Recompute the general-path flags after material ids changed (e.g. Li filling a crack)."""
-        pmb.flag_mixed_sites(self.mat, self.lin)
+        pmb.flag_mixed_sites(self.mat, self.lin, self.lawpair)
 
     def update_fictitious_density(self, safety: float = 1.0) -> None:
         adr.fictitious_density(self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen, self.beta, self.cpair,
@@ -168,7 +201,7 @@ class MechanicsModel:
         path = self.force_path
         if path not in ("auto", "site", "blocked"):
             raise ValueError(f"force_path must be auto, site or blocked, not {path!r}")
-        if path == "site":
+        if path == "site" or (path == "auto" and self.tensor_eigenstrain):
             return "site"
         ok = blocked.eligible(self.lattice.n_padded, self.dim, self.stencil.words)
         if path == "blocked":
@@ -188,14 +221,29 @@ class MechanicsModel:
             self._blocked(self, with_abs)
             return
         pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
-                        self.cpair, self.body, self.load, self.fixmask, self.force, self.fabs, self.dim, with_abs)
+                        self.cpair, self.lawpair, self.hist, int(self.damage_grows), self.body, self.load, self.fixmask,
+                        self.force, self.fabs, self.dim, with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
 
         With the direct solver the same criterion is met by Newton–PCG steps (direct.py); should they
         stall (a near-mechanism: sites left with too few bonds), ADR takes over from where they are.
+
+        With softening bonds the load change since the last equilibrium is first taken with their damage
+        held (an elastic predictor): a moved boundary or a new eigenstrain stretches the bonds next to it
+        far past their strength before the body has followed, and damage grown on that unphysical iterate
+        would be kept; from the predicted state the damage then grows with the stretches.
         """
+        if self.softening and self.damage_grows:
+            self.damage_grows = False
+            try:
+                self._relax(tolerance, max_iterations, check_every)
+            finally:
+                self.damage_grows = True
+        return self._relax(tolerance, max_iterations, check_every)
+
+    def _relax(self, tolerance: float, max_iterations: int, check_every: int) -> RelaxResult:
         if self.direct is not None:
             r = self.direct.relax(tolerance)
             if r.converged:
@@ -237,18 +285,53 @@ class MechanicsModel:
                                  self.beta, self.cpair, self.s0pair, ratio, self.volume, self.dissipated)
         return int(n) // 2
 
+    #: the arrays a step that is undone puts back (save/restore)
+    SAVED = ("u", "bits", "eps", "dissipated", "mat", "hist")
+
+    def save(self) -> None:
+        """Keep a device copy of the state a step changes, to undo it with :meth:`restore`."""
+        if self._saved is None:
+            self._saved = {name: _alloc_like(getattr(self, name)) for name in self.SAVED}
+        for name in self.SAVED:
+            self._saved[name].copy_from(getattr(self, name))
+
+    def restore(self) -> None:
+        """Put back the state of the last :meth:`save`."""
+        for name in self.SAVED:
+            getattr(self, name).copy_from(self._saved[name])
+
+    def damage_growth(self) -> float:
+        """The largest damage a softening bond has gained since the last :meth:`save` (0 without softening)."""
+        if not self.softening or self._saved is None:
+            return 0.0
+        return float(fracture.damage_growth(self.hist, self._saved["hist"]))
+
+    @property
+    def softening(self) -> bool:
+        """Whether any pair's bonds soften (and keep a damage history)."""
+        return self.table.softening
+
+    def commit_damage(self) -> int:
+        """Make the softening bonds' damage at the current state their history; returns the bonds (not
+        directed) that reached d = 1 and broke. Brittle bonds are untouched (see :meth:`break_bonds`)."""
+        if not self.softening:
+            return 0
+        n = fracture.commit_damage(self.u, self.eps, self.mat, self.gcorr, self.bits, self.hist, self.lin, self.xi,
+                                   self.xlen, self.beta, self.cpair, self.lawpair, self.volume, self.dissipated)
+        return int(n) // 2
+
     def compute_damage(self) -> None:
-        fracture.damage(self.mat, self.bits, self.allowed, self.lin, self.beta, self.dmg)
+        fracture.damage(self.mat, self.bits, self.allowed, self.hist, self.lin, self.beta, self.lawpair, self.dmg)
 
     def compute_stress(self) -> None:
         stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
-                             self.beta, self.cpair, self.volume, self.szz_factor, self.sigma, self.vm, self.hyd,
-                             self.dim)
+                             self.beta, self.cpair, self.lawpair, self.hist, self.volume, self.szz_factor, self.sigma,
+                             self.vm, self.hyd, self.dim)
 
     def strain_energy(self) -> float:
         """Total elastic energy Σ_i W_i V (J)."""
         pmb.strain_energy_density(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,
-                                  self.beta, self.cpair, self.volume, self.fabs)
+                                  self.beta, self.cpair, self.lawpair, self.hist, self.volume, self.fabs)
         return float(self.fabs.to_numpy().sum(dtype=np.float64) * self.volume)
 
     def stable_dt(self, safety: float) -> float:

@@ -1,10 +1,13 @@
 """Prototype microelastic brittle (PMB) bonds: micromodulus calibration and the bond-force kernel.
 
 Bond ξ = x_j − x_i, deformed y = ξ + u_j − u_i. With isotropic eigenstrains ε*_i (Li insertion)
-the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2) and the stretch is
+the stress-free bond length is |ξ|(1 + (ε*_i + ε*_j)/2); with tensor eigenstrains E*_i (anisotropic
+intercalation strain) it is |ξ|(1 + ξ̂·(E*_i + E*_j)·ξ̂/2) (:func:`bond_eigenstrain`). The stretch is
 s = |y| / (|ξ|(1 + ε*_ij)) − 1. The pairwise force density is f = c_ij β G_ij s μ_ij y/|y|, with
 β the quadrature weight of the offset, G_ij the directional surface correction and μ_ij
-the bond bit.
+the bond bit. A softening bond (bond_laws.py) carries a factor (1 − d), d = max(its stored damage, the
+damage its current stretch implies): the force of the current iterate with the history committed at
+the last accepted state (fracture.commit_damage).
 
 Micromodulus. Under an isotropic expansion ε every bond has s = ε, so the strain-energy density
 of a bulk site is W = ¼ c ε² Σ_k β_k |ξ_k| V. Equating it with the continuum ½ κ_d (d ε)², with
@@ -18,6 +21,7 @@ Bonds between two materials are springs in series: c_ij = 2 c_i c_j / (c_i + c_j
 import taichi as ti
 
 from ..lattice.stencil import Stencil
+from .bond_laws import BRITTLE, stored_damage, trial_damage
 
 nd = ti.types.ndarray()
 
@@ -87,11 +91,32 @@ def bond_factor(gcorr: ti.template(), xi: ti.template(), i, j, k, wi, wj):
 
 
 @ti.func
+def bond_eigenstrain(eps: ti.template(), xi: ti.template(), i, j, k):
+    """ε*_ij of bond (i, k→j): (ε*_i + ε*_j)/2 for isotropic eigenstrains (``eps`` one number per site), or
+    ξ̂·(E*_i + E*_j)·ξ̂/2 for tensor ones (``eps`` holds E* per site in Voigt order: 2D xx, yy, xy; 3D
+    xx, yy, zz, yz, xz, xy), so that the bond's stress-free length is |ξ|(1 + ε*_ij). Which one is
+    fixed by the array's rank when the kernel compiles."""
+    e = 0.0
+    if ti.static(len(eps.shape) == 1):
+        e = 0.5 * (eps[i] + eps[j])
+    else:
+        n = xi[k].normalized()
+        if ti.static(n.n == 2):  # 2D: xx, yy, xy
+            t = ti.Vector([eps[i, c] + eps[j, c] for c in ti.static(range(3))])
+            e = 0.5 * (n[0] * n[0] * t[0] + n[1] * n[1] * t[1] + 2.0 * n[0] * n[1] * t[2])
+        else:
+            t = ti.Vector([eps[i, c] + eps[j, c] for c in ti.static(range(6))])
+            e = 0.5 * (n[0] * n[0] * t[0] + n[1] * n[1] * t[1] + n[2] * n[2] * t[2]
+                       + 2.0 * (n[1] * n[2] * t[3] + n[0] * n[2] * t[4] + n[0] * n[1] * t[5]))
+    return e
+
+
+@ti.func
 def stretch(u: ti.template(), eps: ti.template(), xi: ti.template(), xlen: ti.template(), i, j, k):
     """(s, y, |y|) of bond (i, k→j); both ends compute bitwise-identical s, so breaking is symmetric."""
     y = xi[k] + (u[j] - u[i])
     ly = y.norm()
-    s = ly / (xlen[k] * (1.0 + 0.5 * (eps[i] + eps[j]))) - 1.0
+    s = ly / (xlen[k] * (1.0 + bond_eigenstrain(eps, xi, i, j, k))) - 1.0
     return s, y, ly
 
 
@@ -117,8 +142,29 @@ def _force_from_bond(u: ti.template(), eps: ti.template(), xi: ti.template(), in
     """(c β V s / |y|) y for bond (i, k→j): s = |y|/(|ξ|(1 + ε*_ij)) − 1, as in :func:`stretch`."""
     y = xi[k] + (u[j] - ui)
     inv_ly = 1.0 / ti.sqrt(y.dot(y))
-    inv_l0 = rest_inv_length(inv_len[k], ei, eps[j], False)
+    inv_l0 = inv_len[k]
+    if ti.static(len(eps.shape) == 1):
+        inv_l0 = rest_inv_length(inv_len[k], ei, eps[j], False)
+    else:
+        ebar = bond_eigenstrain(eps, xi, i, j, k)
+        if ebar != 0.0:
+            inv_l0 = inv_len[k] / (1.0 + ebar)
     return c * bvol[k] * (inv_l0 / inv_ly - 1.0), y, inv_ly
+
+
+@ti.func
+def intact_fraction(lawpair: ti.template(), hist: ti.template(), mi, mj, i, k, s, grow=1):
+    """1 − d of bond (i, k) at stretch s: 1 for a brittle pair, else 1 − its trial damage
+    (bond_laws.trial_damage), or 1 − its stored damage when ``grow`` is 0 (damage held: the elastic
+    predictor of MechanicsModel.relax)."""
+    f = 1.0
+    row = lawpair[mi, mj]
+    if ti.cast(row[0], ti.i32) != BRITTLE:
+        d = stored_damage(hist, i, k)
+        if grow != 0:
+            d = trial_damage(row, d, s)
+        f = 1.0 - d
+    return f
 
 
 @ti.func
@@ -135,17 +181,18 @@ def finish_site(acc, body: ti.template(), body_scale, fixmask: ti.template(), i,
 @ti.func
 def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: ti.template(),
                bits: ti.template(), lin: ti.template(), xi: ti.template(), inv_len: ti.template(),
-               bvol: ti.template(), cpair: ti.template(), body: ti.template(), body_scale,
-               fixmask: ti.template(), i, dim: ti.template(), with_abs: ti.template()):
+               bvol: ti.template(), cpair: ti.template(), lawpair: ti.template(), hist: ti.template(), grow,
+               body: ti.template(), body_scale, fixmask: ti.template(), i, dim: ti.template(),
+               with_abs: ti.template()):
     """(force_i, fabs_i) of one site with the engine's full semantics (zero for a void site).
 
     force_i = Σ_j f_ij V + b_i (zeroed on prescribed components); fabs_i = Σ_j |f_ij| V if ``with_abs``
     (else 0). A site whose neighbourhood is one material with no surface site (no MIXED_FLAG) takes
     a lean loop: c is its own and G = 1 for every bond. Other sites take the general loop (pair-table
-    c, surface correction). The branch is per site, so the lean loop compiles without the general
-    one's code in it (that code slows the whole loop on the CPU; docs/benchmarks.md, "History").
-    Used by :func:`bond_forces` for every site and by the site-blocked kernel (blocked.py) for the
-    sites of its mixed and void blocks.
+    c, surface correction, softening laws: flag_mixed_sites marks the sites of softening materials). The
+    branch is per site, so the lean loop compiles without the general one's code in it (that code slows
+    the whole loop on the CPU; docs/benchmarks.md, "History"). Used by :func:`bond_forces` for every site
+    and by the site-blocked kernel (blocked.py) for the sites of its mixed and void blocks.
     """
     nk = lin.shape[0]
     acc = ti.Vector.zero(float, dim)
@@ -154,7 +201,9 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
     mi = wi & ID_MASK
     if mi != 0:
         ui = u[i]
-        ei = eps[i]
+        ei = 0.0
+        if ti.static(len(eps.shape) == 1):
+            ei = eps[i]
         ci = cpair[mi, mi]
         if wi & MIXED_FLAG == 0:
             for k in range(nk):
@@ -169,8 +218,11 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
                 if bond_is_set(bits, i, k):
                     j = i + lin[k]
                     wj = mat[j]
-                    c = cpair[mi, wj & ID_MASK] * bond_factor(gcorr, xi, i, j, k, wi, wj)
+                    mj = wj & ID_MASK
+                    c = cpair[mi, mj] * bond_factor(gcorr, xi, i, j, k, wi, wj)
                     cbv, y, inv_ly = _force_from_bond(u, eps, xi, inv_len, bvol, ui, ei, i, j, k, c)
+                    if ti.cast(lawpair[mi, mj][0], ti.i32) != BRITTLE:
+                        cbv *= intact_fraction(lawpair, hist, mi, mj, i, k, cbv / (c * bvol[k]), grow)
                     acc += (cbv * inv_ly) * y
                     if ti.static(with_abs):
                         aabs += ti.abs(cbv)
@@ -181,7 +233,7 @@ def site_force(u: ti.template(), eps: ti.template(), mat: ti.template(), gcorr: 
 @ti.kernel
 def bond_forces(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, inv_len: nd, bvol: nd,
-    cpair: nd, body: nd, body_scale: float, fixmask: nd,
+    cpair: nd, lawpair: nd, hist: nd, grow: ti.i32, body: nd, body_scale: float, fixmask: nd,
     force: nd, fabs: nd, dim: ti.template(), with_abs: ti.template(),
 ):
     """The per-site force kernel: force_i, fabs_i of :func:`site_force` for every padded site.
@@ -190,20 +242,22 @@ def bond_forces(
     the site-blocked kernel of blocked.py vectorises the lean sites across consecutive sites.
     """
     for i in range(u.shape[0]):
-        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, body, body_scale,
-                               fixmask, i, dim, with_abs)
+        acc, aabs = site_force(u, eps, mat, gcorr, bits, lin, xi, inv_len, bvol, cpair, lawpair, hist, grow, body,
+                               body_scale, fixmask, i, dim, with_abs)
         force[i] = acc
         if ti.static(with_abs):
             fabs[i] = aabs
 
 
 @ti.kernel
-def flag_mixed_sites(mat: nd, lin: nd):
-    """MIXED_FLAG on sites with a surface site or another material among their neighbours (or themselves)."""
+def flag_mixed_sites(mat: nd, lin: nd, lawpair: nd):
+    """MIXED_FLAG on sites with a surface site or another material among their neighbours (or themselves),
+    and on sites of a material whose own bonds soften (the lean loops have no damage)."""
     for i in range(mat.shape[0]):
         wi = mat[i]
         if wi != 0:
-            mixed = (wi & SURFACE_FLAG) != 0
+            mi = wi & ID_MASK
+            mixed = (wi & SURFACE_FLAG) != 0 or ti.cast(lawpair[mi, mi][0], ti.i32) != BRITTLE
             for k in range(lin.shape[0]):
                 wj = mat[i + lin[k]]
                 if wj != 0 and ((wj & SURFACE_FLAG) != 0 or (wj & ID_MASK) != (wi & ID_MASK)):
@@ -214,9 +268,10 @@ def flag_mixed_sites(mat: nd, lin: nd):
 @ti.kernel
 def strain_energy_density(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
-    cpair: nd, volume: float, out: nd,
+    cpair: nd, lawpair: nd, hist: nd, volume: float, out: nd,
 ):
-    """W_i = ¼ Σ_j c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body."""
+    """W_i = ¼ Σ_j (1 − d) c_ij β G_ij s² |ξ| V_j (J m⁻³); Σ_i W_i V_i is the elastic energy of the body
+    (a softening bond stores what its secant gives back)."""
     for i in range(u.shape[0]):
         w = 0.0
         wi = mat[i]
@@ -228,7 +283,9 @@ def strain_energy_density(
                     wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                     g = bond_factor(gcorr, xi, i, j, k, wi, wj)
-                    w += 0.25 * cpair[mi, wj & ID_MASK] * beta[k] * g * s * s * xlen[k] * volume
+                    mj = wj & ID_MASK
+                    w += 0.25 * cpair[mi, mj] * beta[k] * g * s * s * xlen[k] * volume \
+                        * intact_fraction(lawpair, hist, mi, mj, i, k, s)
         out[i] = w
 
 

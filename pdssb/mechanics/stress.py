@@ -10,13 +10,14 @@ Components are stored Voigt-like: 2D (xx, yy, xy), 3D (xx, yy, zz, yz, xz, xy).
 
 import taichi as ti
 
-from .pmb import ID_MASK, bond_factor, bond_is_set, nd, stretch
+from .pmb import ID_MASK, bond_factor, bond_is_set, intact_fraction, nd, stretch
 
 
 @ti.kernel
 def virial_stress(
     u: nd, eps: nd, mat: nd, gcorr: nd, bits: nd, lin: nd, xi: nd, xlen: nd, beta: nd,
-    cpair: nd, volume: float, szz_factor: float, sigma: nd, vm: nd, hyd: nd, dim: ti.template(),
+    cpair: nd, lawpair: nd, hist: nd, volume: float, szz_factor: float, sigma: nd, vm: nd, hyd: nd,
+    dim: ti.template(),
 ):
     for i in range(u.shape[0]):
         S = ti.Matrix.zero(float, dim, dim)
@@ -29,7 +30,9 @@ def virial_stress(
                     wj = mat[j]
                     s, y, ly = stretch(u, eps, xi, xlen, i, j, k)
                     if ly > 0:
-                        fm = cpair[mi, wj & ID_MASK] * beta[k] * bond_factor(gcorr, xi, i, j, k, wi, wj) * s
+                        mj = wj & ID_MASK
+                        fm = cpair[mi, mj] * beta[k] * bond_factor(gcorr, xi, i, j, k, wi, wj) * s \
+                            * intact_fraction(lawpair, hist, mi, mj, i, k, s)
                         S += (0.5 * fm * volume / ly) * y.outer_product(xi[k])
         S = 0.5 * (S + S.transpose())
         if ti.static(dim == 2):
