@@ -362,6 +362,9 @@ def validate(
                                    '--set \'materials.LAGP.fracture_energy="0.01 J m^-2"\''),
     arch: str = typer.Option("cpu", help="cpu or gpu"),
     analyse_only: bool = typer.Option(False, "--analyse-only", help="no runs: tabulate the run folders in OUT/runs"),
+    model: str = typer.Option("li-wedge", help="seed000: li-wedge (Li enters and pressurises cracks) or paper "
+                              "(the paper's damage law and failure rule)"),
+    as_json: bool = typer.Option(False, "--json", help="seed000: print the per-geometry results as JSON on stdout"),
 ) -> None:
     """Reproduce a seed paper side by side: run its cases, tabulate, draw the figures (docs/validation.md)."""
     from .validation import seed000
@@ -369,6 +372,8 @@ def validate(
     try:
         if paper not in ("seed000", "scenarios"):
             raise InputError(paper, "unknown reproduction (available: seed000, scenarios)")
+        if model not in seed000.MODELS:
+            raise InputError("--model", f"unknown model '{model}' (available: {', '.join(seed000.MODELS)})")
         if not 1 <= jobs <= 64:
             raise InputError("--jobs", "must lie between 1 and 64")
         out = out if out is not None else Path("out/validation") / paper
@@ -415,9 +420,14 @@ def validate(
         _fail(e)
     if analyse_only and not (out / "runs").is_dir():
         _fail(InputError(str(out / "runs"), "no run folders to analyse"))
-    seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only)
+    report = seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only,
+                              model=model)
     err.print((out / "table.md").read_text(), highlight=False, markup=False)
     err.print(f"→ {out}/results.json, table.md, figures/")
+    if as_json:
+        keys = ("failure_time_s", "failure_cause", "von_mises_max_12s_MPa", "damage_sum_12s", "bonds_broken")
+        sys.stdout.write(json.dumps({"model": model, **{name: {k: r.get(k) for k in keys}
+                                                        for name, r in report["results"].items()}}) + "\n")
 
 
 def main() -> None:

@@ -271,7 +271,9 @@ class CoupledSimulation(Simulation):
         short = bool((li & self.ce_near).any())
         labels, _ = ndimage.label((li | damaged).reshape(shape), structure=np.ones((3,) * self.dim))
         labels = labels.ravel()
-        if f.span == "electrodes":
+        if f.span == "point":  # any electrolyte site at the threshold (seed 000's rule read as a local one)
+            path = bool(damaged.any())
+        elif f.span == "electrodes":
             start = np.unique(labels[li & (labels > 0)])
             path = bool(np.isin(labels[self.ce_near & (labels > 0)], start).any())
         else:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, model_serializer,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, field_validator,
+                      model_serializer, model_validator)
 
 from ..units import UnitError, format_quantity, parse_activation_energy, parse_quantity, parse_temperature
 
@@ -576,7 +576,9 @@ class Grains(Strict):
 class Failure(Strict):
     damage_threshold: float = Field(default=0.8, gt=0, le=1)
     crack_depth: Optional[Length] = None
-    span: Literal["electrodes", "any"] = "electrodes"
+    # the damage rule: a connected path of damage ≥ damage_threshold from the Li to the counter electrode
+    # ("electrodes"), across the electrolyte between any two opposite faces ("any"), or any one site ("point")
+    span: Literal["electrodes", "any", "point"] = "electrodes"
     # the electrolyte falls apart: its intact bonds hold it in two or more pieces, each at least
     # this fraction of the electrolyte sites (0 switches the check off)
     separation: float = Field(default=0.05, ge=0, lt=0.5)
@@ -591,7 +593,17 @@ class Electrochem(Strict):
     control: Control
     conductivity_damage: Literal["bonds", "seed000"] = "seed000"
     deposition: Literal["local", "fluid"] = "local"
+    # damage past which Li follows a crack; false: Li stays where it is (seed 000's own model)
     li_follows_crack: Optional[float] = Field(default=0.8, gt=0, le=1)
+
+    @field_validator("li_follows_crack", mode="before")
+    @classmethod
+    def _off(cls, v):
+        if v is False:
+            return None
+        if v is True:
+            raise ValueError("give the damage threshold (e.g. 0.8), or false to keep Li out of cracks")
+        return v
     failure: Failure = Field(default_factory=Failure)
     t_end: Time
     dt: Time
