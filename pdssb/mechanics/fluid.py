@@ -11,7 +11,8 @@ Sites. The free Li sites (outside prescribed-displacement regions; the fixed ano
 rigid lid) carry the fluid pseudo id of the pair table (c = 0 against every material: no bond force) and
 are held at u = 0: their displacement means nothing and is reported as 0. Bonds between two non-fluid
 sites that cross a fluid cell are not formed (line of sight treats fluid as void), and the surface
-correction treats the fluid's faces as free surfaces (MechanicsModel._init_bonds).
+correction and the damage count the mechanical bonds only (MechanicsModel.solid_allowed): the fluid's
+faces are free surfaces, and a crack face beside the fluid has the damage of any crack face.
 
 Bodies (:meth:`FluidLi.update`). The connected components (3^d neighbourhood) of the fluid sites and of
 the electrolyte sites Li may wet (damage ≥ ``li_follows_crack``, off the counter electrode) form the Li
@@ -29,7 +30,8 @@ carries the force −p w_k n_k on i, with
 
 so that the bonds crossing a flat face (o_y of them per column for offset k) give exactly p·A_col normal
 to it, and −Σ w_k n_k·u_i is the volume the face sweeps when it moves by u_i. Per site they add up to
-a_i = Σ w_k n_k, so the force on site i is F_i = −p_b a_i and the body's cavity is
+a_i = Σ w_k n_k, so the force on site i is F_i = −p_b a_i (the force arrays hold densities: −p_b a_i/V,
+V the site volume) and the body's cavity is
 
     V_cav,b(u) = Σ_{fluid sites of b} V_site − Σ_{sites i of b} a_i·u_i
 
@@ -53,7 +55,8 @@ as its bonds would have: the 2D in-plane modulus in plane strain/stress) gives
 zero when the Li does not fill its cavity (and for an open body). Unlike K(V_Li/V_cav − 1) this stays
 finite when a wet crack is closed (V_cav ≤ 0); the two agree to O(p/K) (1 % at 60 MPa).
 
-Stiffness. ∂F/∂u = −(K/V_Li,b) a_b a_bᵀ per pressurised body (a_b: the a_i of its sites), rank one:
+Stiffness. ∂F/∂u = −(K/V_Li,b) a_b a_bᵀ per pressurised body (a_b: the a_i of its sites; of the force
+densities, K/(V V_Li,b) a_b a_bᵀ), rank one:
 the direct solver adds it to its operator and, by Sherman–Morrison–Woodbury, to its preconditioner
 (:class:`RankUpdate`), so Newton stays exact; ADR sees the forces, with its fictitious density raised by
 the Gershgorin bound of these terms (:meth:`FluidLi.stiffen_density`).
