@@ -1,25 +1,32 @@
 """The coupled electro-chemo-mechanical run: plating Li into a defect cracks the electrolyte.
 
 Each step (MODEL.md §5):
-1. conduction with Butler–Volmer exchange on every intact Li–electrolyte bond, at the potential
-   the control prescribes (potentiostatic) or that makes the total current the set value
-   (galvanostatic: a scalar root-find of the counter-electrode potential around the Newton solve);
-2. Faraday deposition: each Li site receives dV/dt = I_j Ω_Li/F from its interface bonds (or the
-   connected Li body shares it, as a fluid); the eigenstrain of a Li site is
-   ε* = (1 + ΔV/V)^(1/d) − 1, so the inserted volume is exactly the plated volume. Li sites in a
-   prescribed-displacement region (the anode reservoir) take no eigenstrain: their Li leaves into
-   the external anode, and is booked there;
-3. ADR equilibrium and the bond-breaking cascade (mechanics, as the core does);
+1. conduction with Butler–Volmer exchange on every intact Li–electrolyte bond (and, with fluid Li, on
+   every wet bond: a crack the Li has entered), at the potential the control prescribes
+   (potentiostatic) or that makes the total current the set value (galvanostatic: a scalar root-find
+   of the counter-electrode potential around the Newton solve); the mechanical overpotential reads
+   the Li's pressure;
+2. Faraday deposition: the plated volume Ω_Li/F per coulomb goes to the site that received it. With
+   fluid Li (``li_mechanics = "fluid"``, the default; mechanics/fluid.py) it adds to the Li volume of
+   that site's body, whose pressure follows from its volume balance against the cavity it fills.
+   With elastic Li it is the eigenstrain ε* = (1 + ΔV/V)^(1/d) − 1 of the Li site (or of every site of
+   the connected Li body, ``deposition = "fluid"``). Either way the inserted volume is exactly the
+   plated volume. Li sites in a prescribed-displacement region (the anode reservoir) hold none: their
+   Li leaves into the external anode, and is booked there;
+3. equilibrium and the bond-breaking cascade (mechanics, as the core does);
 4. damage → conductivity (broken bonds carry no current; optionally seed 000's linear rule with
-   κ = 0 at damage 0.8), Li filling: electrolyte sites with damage past the threshold that are
-   connected to Li through damaged sites become Li (Li flows into the crack as a fluid), their
-   bonds re-formed as Li or interface bonds, so the crack faces become electrode;
+   κ = 0 at damage 0.8), Li following cracks: with fluid Li the electrolyte sites with damage past
+   the threshold that a Li body reaches are its wet cluster, and the broken bonds across them carry
+   its pressure and plate (no material changes; the Li that enters fills the crack's opening); with
+   elastic Li those sites become Li, their bonds re-formed as Li or interface bonds;
 5. failure checks: a connected path of damage ≥ threshold (with the Li it joins) from the Li to
-   the counter electrode, Li reaching the counter electrode (short circuit), a set crack depth.
+   the counter electrode, Li (or a Li-filled crack) reaching the counter electrode (short circuit),
+   the electrolyte falling apart, a set crack depth.
 
-Δt is adaptive: capped by the scene's Δt, by the eigenstrain increment allowed per step, by the
-next change of a control schedule, and by the number of bonds one step may break (a step that
-breaks more is undone and retried with half the Δt).
+Δt is adaptive: capped by the scene's Δt, by the Li volume strain allowed per step
+(``max_eigenstrain_increment``: of each elastic Li site, or of each fluid body's Li), by the next change of a control schedule, and by the number of bonds one step may break (a step that
+breaks more is undone and retried with half the Δt); with ``first_break_resolution`` the step in
+which the run's first bonds break is halved until it is that short, so the first break is measured.
 
 :meth:`CoupledSimulation.steps` runs these as named phases: :meth:`~CoupledSimulation.electrochemistry`
 (1–2: the cell solve and the plating rates), :meth:`~CoupledSimulation.choose_dt`,
@@ -94,6 +101,9 @@ class CoupledSimulation(Simulation):
         self.t = 0.0
         self.dt_next = ec.dt  # Δt the next step starts from (adaptive; part of the checkpoint state)
         self._convert = ti.ndarray(ti.i32, lat.n_padded)
+        self.fluid = self.model.fluid  # li_mechanics = "fluid": the Li bodies and their pressures (mechanics/fluid.py)
+        if self.fluid is not None:
+            self.update_li_bodies()
 
     # ------------------------------------------------------------ helpers
     def _face_area(self, region: str) -> float:
@@ -138,6 +148,8 @@ class CoupledSimulation(Simulation):
         self.t, self.reservoir, self.charge = float(scalars["t"]), float(scalars["reservoir"]), float(scalars["charge"])
         self.phi_ce, self.dt_next = float(scalars["phi_ce"]), float(scalars["dt_next"])
         self.failure = (float(scalars["failure"][0]), str(scalars["failure"][1])) if scalars["failure"] else None
+        if self.fluid is not None:  # the bodies are a function of the bonds, damage and plated Li just loaded
+            self.update_li_bodies()
 
     def _guarded_fields(self):
         yield from super()._guarded_fields()
@@ -209,6 +221,8 @@ class CoupledSimulation(Simulation):
         """Volume rate per site (m³ s⁻¹) into free Li, and the rate into the anode reservoir."""
         omega_f = LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL
         rate = q * omega_f
+        if self.fluid is not None:
+            return self._fluid_rates(rate)
         to_reservoir = float(rate[~self.free].sum())
         rate = np.where(self.free, rate, 0.0)
         if self.ec.deposition == "fluid":
@@ -223,9 +237,46 @@ class CoupledSimulation(Simulation):
                 rate = shared
         return rate, to_reservoir
 
+    def _fluid_rates(self, rate: np.ndarray) -> tuple[np.ndarray, float]:
+        """deposition_rates with fluid Li: what plates into the fixed anode leaves into the reservoir; the
+        rest belongs to the Li body of the site that received it (a Li site, or an electrolyte site through
+        its wet bonds). ``deposition = "fluid"`` shares each body's rate equally among its members (fluid
+        and wet-cluster sites), "local" leaves it where it plated: one pressure per body either way, the
+        two differ only in how a body that splits later divides its Li."""
+        anode = self.roles.li & ~self.free
+        to_reservoir = float(rate[anode].sum())
+        rate = np.where(anode, 0.0, rate)
+        if self.ec.deposition == "fluid":
+            lat = self.setup.lattice
+            body, member = lat.gather(self.fluid.body), lat.gather(self.fluid.member)
+            sel = body >= 0
+            nb = self.fluid.n_bodies
+            total = np.bincount(body[sel], weights=rate[sel], minlength=nb)
+            count = np.bincount(body[member], minlength=nb)
+            rate = np.where(member, total[body] / np.maximum(count[body], 1), 0.0)
+        return rate, to_reservoir
+
     def _apply_eigenstrain(self, li_added: np.ndarray) -> None:
+        """The plated volume as eigenstrain of the Li sites (elastic Li; for fluid Li a reading of how much
+        Li each site holds, its bonds carry no force) and, with fluid Li, as each body's Li volume."""
         eps = np.where(self.roles.li, (1.0 + li_added / self.volume) ** (1.0 / self.dim) - 1.0, 0.0)
         self.model.set_field("eps", eps)
+        if self.fluid is not None:
+            self.fluid.set_li(self.setup.lattice.scatter(li_added))
+
+    def update_li_bodies(self, dmg: np.ndarray | None = None) -> None:
+        """Fluid Li: the bodies and their wet clusters from the current damage (Li follows a crack into the
+        electrolyte sites with damage ≥ li_follows_crack that it reaches), their Li volume, and the pressure
+        at the current displacement (Li that entered a crack fills its opening: the pressure falls)."""
+        m, lat = self.model, self.setup.lattice
+        thr = self.ec.li_follows_crack
+        if dmg is None:
+            m.compute_damage()
+            dmg = m.field("dmg")
+        wettable = self.roles.se & (dmg >= thr) & ~self.ce if thr is not None else np.zeros(lat.n_sites, bool)
+        self.fluid.update(lat.scatter(wettable), lat.scatter(self.roles.li))
+        self.fluid.set_li(lat.scatter(self.li_added))
+        self.fluid.pressures()
 
     # ------------------------------------------------------------ damage-driven updates
     def update_conductivity(self, dmg: np.ndarray) -> None:
@@ -268,7 +319,10 @@ class CoupledSimulation(Simulation):
         shape = self.setup.lattice.shape
         li, se = self.roles.li, self.roles.se
         damaged = se & (dmg >= f.damage_threshold)
-        short = bool((li & self.ce_near).any())
+        # the Li that entered cracks: sites turned Li (elastic Li), or the wet clusters of the bodies (fluid)
+        filled = li & (self.setup.material_ids != self.li_id) if self.fluid is None else \
+            se & self.setup.lattice.gather(self.fluid.member)
+        short = bool(((li | filled) & self.ce_near).any())
         labels, _ = ndimage.label((li | damaged).reshape(shape), structure=np.ones((3,) * self.dim))
         labels = labels.ravel()
         if f.span == "point":  # any electrolyte site at the threshold (seed 000's rule read as a local one)
@@ -284,7 +338,7 @@ class CoupledSimulation(Simulation):
                 hi = np.unique(np.take(grid, -1, axis=a))
                 common = np.intersect1d(lo[lo > 0], hi[hi > 0])
                 path |= bool(common.size)
-        cracked = damaged | (li & (self.setup.material_ids != self.li_id))
+        cracked = damaged | filled
         depth = float(self.depth_from_anode[cracked].max()) if cracked.any() else 0.0
         deep = f.crack_depth is not None and depth >= f.crack_depth
         pieces = 1
@@ -312,11 +366,16 @@ class CoupledSimulation(Simulation):
                              output_time=t_out is not None and self.t == t_out, cell=cell, failure=failure)
 
     def electrochemistry(self) -> tuple[CellSolve, np.ndarray, float]:
-        """Phase 1–2 at the step's start: the Li pressure (mechanical overpotential), the cell solve at
-        the control's value, and the plating it drives: (the solve, the volume rate per site into free
-        Li in m³ s⁻¹, the rate into the anode reservoir)."""
+        """Phase 1–2 at the step's start: the Li pressure (mechanical overpotential: each fluid body's
+        pressure, or the compressive hydrostatic virial stress of elastic Li sites), the cell solve at the
+        control's value, and the plating it drives: (the solve, the volume rate per site into free Li in
+        m³ s⁻¹, the rate into the anode reservoir)."""
         m = self.model
-        if self.ec.kinetics.mechanical_overpotential:
+        if self.ec.kinetics.mechanical_overpotential and self.fluid is not None:
+            # each body's pressure, on its Li sites and on the electrolyte sites of its wet bonds
+            self.fluid.pressures()
+            self.cond.press.from_numpy(self.fluid.site_pressure().astype(m.np_float))
+        elif self.ec.kinetics.mechanical_overpotential:
             m.compute_stress()
             press = np.where(self.roles.li, np.maximum(-m.field("hyd"), 0.0), 0.0)
             self.cond.press.from_numpy(self.setup.lattice.scatter(press.astype(m.np_float)))
@@ -336,7 +395,17 @@ class CoupledSimulation(Simulation):
         t_out = next((t for t in self.setup.scene.output.times if t > self.t * (1 + 1e-12)), None)
         if t_out is not None:
             dt = min(dt, t_out - self.t)
-        strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
+        if self.fluid is not None:  # the volume strain rate of each body's Li (members' volume when larger: a
+            # crack that holds almost no Li yet)
+            lat = self.setup.lattice
+            body, member = lat.gather(self.fluid.body), lat.gather(self.fluid.member)
+            sel = body >= 0
+            nb = self.fluid.n_bodies
+            inflow = np.bincount(body[sel], weights=rate[sel], minlength=nb)
+            held = np.maximum(self.fluid.v_li, np.bincount(body[member], minlength=nb) * self.volume)
+            strain_rate = float((inflow / (self.dim * held)).max(initial=0.0))
+        else:
+            strain_rate = float((rate / (self.dim * self.volume)).max(initial=0.0))
         if strain_rate > 0:
             dt = min(dt, ec.max_eigenstrain_increment / strain_rate)
         return dt, t_out
@@ -344,8 +413,10 @@ class CoupledSimulation(Simulation):
     def advance(self, rate: np.ndarray, to_reservoir: float, current: float, dt: float,
                 t_out: float | None) -> tuple[float, int, int, float]:
         """Phase 3: plate for Δt, relax and break; a step that breaks too many bonds, or damages softening
-        bonds by more than max_damage_increment, is undone and retried with half the Δt. Then the plated volume, the charge, the time and the next step's Δt
-        move on. Returns (the Δt taken, equilibrium iterations, bonds broken, residual)."""
+        bonds by more than max_damage_increment, or breaks the run's first bonds in more than
+        first_break_resolution, is undone and retried with half the Δt. Then the plated volume, the charge,
+        the time and the next step's Δt move on. Returns (the Δt taken, equilibrium iterations, bonds
+        broken, residual)."""
         ec = self.ec
         dt_min = ec.dt_min or ec.dt * 1e-6
         self.model.save()
@@ -357,11 +428,15 @@ class CoupledSimulation(Simulation):
             # how hard the step hit the bonds: breaks, and the damage softening bonds gained, against
             # what one step may take
             severity = max(broken / ec.max_broken_per_step, self.model.damage_growth() / ec.max_damage_increment)
+            # the run's first break, in a step longer than first_break_resolution: halve until it is bracketed
+            bracket = ec.first_break_resolution is not None and self.bonds_broken_total == 0 and broken > 0 \
+                and dt > max(ec.first_break_resolution, dt_min)
             # accept: gentle enough, or Δt at its floor, or halving Δt did not soften the step
             # (unstable growth: the crack runs at the load already reached, whatever the Δt)
-            if severity <= 1.0 or dt <= dt_min or (tried is not None and severity > 0.75 * tried):
+            if not bracket and (severity <= 1.0 or dt <= dt_min or (tried is not None and severity > 0.75 * tried)):
                 break
-            tried = severity
+            if not bracket:
+                tried = severity
             self.model.restore()
             dt = max(0.5 * dt, dt_min)
         self.li_added = trial
@@ -373,12 +448,15 @@ class CoupledSimulation(Simulation):
         return dt, iters, broken, res
 
     def update_after_step(self) -> FailureChecks:
-        """Phases 4–5: damage, Li filling of cracks, conductivity, and the failure checks (the first
-        to hold ends the run, :attr:`failure`)."""
+        """Phases 4–5: damage, Li following cracks (fluid Li: the bodies' wet clusters; elastic Li: crack sites
+        turned Li), conductivity, and the failure checks (the first to hold ends the run, :attr:`failure`)."""
         m = self.model
         m.compute_damage()
         dmg = m.field("dmg")
-        self.li_fill(dmg)
+        if self.fluid is not None:
+            self.update_li_bodies(dmg)
+        else:
+            self.li_fill(dmg)
         self.update_conductivity(dmg)
         fail = self.check_failure(dmg)
         if self.failure is None:
@@ -393,7 +471,10 @@ class CoupledSimulation(Simulation):
         base = super().row(result)
         cell, fail = result.cell, result.failure
         li = self.roles.li
-        hyd = self.model.field("hyd")
+        if self.fluid is not None:
+            p_max = float(self.fluid.p.max(initial=0.0))
+        else:
+            p_max = float(np.maximum(-self.model.field("hyd")[li], 0).max(initial=0.0))
         mah = self.charge / 3.6
         per_cm2 = np.isfinite(self.ce_area)
         row = dict(base, **{
@@ -405,7 +486,7 @@ class CoupledSimulation(Simulation):
             "newton_iterations": cell.newton_iterations, "cg_iterations": cell.cg_iterations,
             "crack_area_um2": result.bonds_broken_total * self.cond.area_per_bond * 1e12,
             "crack_depth_um": fail.depth_m * 1e6,
-            "li_pressure_max_MPa": float(np.maximum(-hyd[li], 0).max(initial=0.0)) / 1e6,
+            "li_pressure_max_MPa": p_max / 1e6,
             "li_sites": int(li.sum()),
             "failed": int(fail.failed), "failed_damage_path": int(fail.damage_path),
             "failed_short_circuit": int(fail.short_circuit), "failed_crack_depth": int(fail.crack_depth),
@@ -424,13 +505,30 @@ class CoupledSimulation(Simulation):
         out["potential_V"] = self.model.lattice.gather(self.cond.phi.to_numpy())
         out["current_density_A_m2"] = self.cond.current_density_field()
         out["li_fraction"] = np.where(self.roles.li, 1.0 + self.li_added / self.volume, 0.0)
+        if self.fluid is not None:
+            # a fluid site has no bonds: its stress is its body's pressure, −p I (the virial would read 0)
+            lat = self.setup.lattice
+            p = lat.gather(self.fluid.site_pressure())
+            fl = lat.gather(self.fluid.fluid)
+            out["li_pressure_Pa"] = np.where(fl | lat.gather(self.fluid.member), p, 0.0)
+            out["hydrostatic_Pa"] = np.where(fl, -p, out["hydrostatic_Pa"])
+            out["von_mises_Pa"] = np.where(fl, 0.0, out["von_mises_Pa"])
+            stress = np.array(out["stress_Pa"], dtype=np.float64)
+            stress[fl] = 0.0
+            stress[fl, :self.dim] = -p[fl, None]
+            out["stress_Pa"] = stress
+            # the electrolyte sites of the wet clusters: the faces of the Li-filled cracks (viz/cracks.py)
+            out["wet"] = (lat.gather(self.fluid.member) & self.roles.se).astype(np.int8)
         return out
 
     def summary(self, status: str, wall: float) -> dict:
         out = super().summary(status, wall)
+        first = next((r for r in self.records if r["bonds_broken_total"] > 0), None)
         out.update(
             failure_time_s=self.failure[0] if self.failure else None,
             failure_cause=self.failure[1] if self.failure else None,
             time_s=self.t, capacity_mAh=self.charge / 3.6,
+            # the step in which the first bonds broke: they broke after its start, by its end
+            first_break_s=[first["time_s"] - first["dt_s"], first["time_s"]] if first else None,
         )
         return out

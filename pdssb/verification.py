@@ -432,3 +432,89 @@ def _surface_from(model: MechanicsModel, faces: str) -> None:
     surface.flag_surface_sites(model.mat, model.gcorr, 2)
     pmb.flag_mixed_sites(model.mat, model.lin)
     model.update_fictitious_density()
+
+
+#: the opening area A·E″/(p a²) of an edge crack under uniform face pressure: half-plane π·1.1215² (energy,
+#: docs/verification.md), and the plate b = 5a wide, 2b high of :func:`edge_crack_opening` (finite
+#: elements, ``python tools/edge_crack_fe.py``)
+EDGE_CRACK_AREA_HALF_PLANE = np.pi * 1.1215**2
+EDGE_CRACK_AREA_PLATE = 4.90
+#: Klinsmann's coefficient of the pressure-rise rate (seed 001 eq. 9)
+KLINSMANN_RATE = 0.44
+
+
+def klinsmann_rate(crack_sites: int, kind: str = "edge", current_density: float = 10.0, m: float = 3.0) -> dict:
+    """The pressure-rise rate of fluid Li plated into a crack at constant current (MODEL.md §7.8).
+
+    ``kind`` "edge": the plate and pre-crack of :func:`edge_crack_opening` (depth a, b = 5a wide, 2b high);
+    "centre": a centre pre-crack of half-length a in a square plate 12a wide. Plane strain, free sides,
+    three pinned components. The crack is filled with fluid Li (mechanics/fluid.py: every site with a cut
+    bond is in the wet cluster, every cut bond is wet), sealed: all the plated Li stays in it, as
+    Klinsmann assumes. Plating is prescribed uniformly on both faces at ``current_density`` i (A m⁻²), so
+    the Li volume per unit thickness grows at 2·L·i·Ω_Li/F over the crack length L (a, or 2a); the Li's
+    bulk modulus is that of seed 000's Li (E = 4.9 GPa, ν = 0.36, plane strain: 6.4 GPa). The pressure
+    is read at two plated volumes after equilibrium (direct solver, 1e-10).
+
+    Returns the measured coefficient c = (dp/dt)·a·F/(E″·Ω_Li·i) and its closed forms. Edge crack:
+    Klinsmann's 0.44; 2/4.90 = 0.408 for this plate (the finite-element opening area A = 4.90 p a²/E″;
+    2/3.951 = 0.506 in a half-plane); ``half_plane``: c times the plate's area factor 4.90/3.951.
+    Centre crack: 2/π, from Griffith's elliptical opening, A = 2π p a²/E″ (an infinite plate).
+    """
+    from .lattice.precrack import CrackSegment, cut_bonds
+    from .mechanics.bond_table import kappa_for, with_fluid_li
+    from .units import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
+
+    dx = 1e-6
+    a = crack_sites
+    if kind == "edge":
+        nx, nh = 5 * a, 5 * a
+        shape, segment, length = (nx, 2 * nh), ((0.0, nh * dx), (a * dx, nh * dx)), a
+        pins = ((nx - 1, nh, 3), (nx - 1, nh - 1, 1))
+    elif kind == "centre":
+        w = 12 * a
+        c = w // 2
+        shape, segment, length = (w, w), (((c - a) * dx, c * dx), ((c + a) * dx, c * dx)), 2 * a
+        pins = ((0, 0, 3), (w - 1, 0, 2))
+    else:
+        raise ValueError(f"kind must be 'edge' or 'centre', not {kind!r}")
+    stencil = Stencil(2, m)
+    lattice = Lattice(shape, dx, halo=stencil.reach)
+    h = dx
+    vol = site_volume(dx, 2, h)
+    ids = np.ones(lattice.n_sites, np.int32)
+    cuts = cut_bonds(lattice, stencil, CrackSegment(*segment), ids)
+    se = MaterialSpec("solid", "electrolyte", E_REF, PD_POISSON["strain"], RHO_REF, 1.0, "error")  # no breaking here
+    li = MaterialSpec("Li", "lithium", 4.9e9, 0.36, 534.0, None, "match_bulk")
+    table = build_bond_table([se, li], {}, "strain", stencil, dx, vol, h)
+    table = with_fluid_li(table, 2, kappa_for(li, "strain"))
+    model = MechanicsModel(lattice, stencil, ids, table, "strain", h, "f64", cuts=cuts)
+    ix = np.arange(shape[0]).repeat(shape[1])
+    iy = np.tile(np.arange(shape[1]), shape[0])
+    fix = np.zeros(lattice.n_sites, np.int32)
+    for px, py, mask in pins:
+        fix[(ix == px) & (iy == py)] = mask
+    zero = np.zeros((lattice.n_sites, 2))
+    model.set_boundary(fix, zero, zero, zero)
+    model.use_direct_solver("lu")
+    bits, allowed = model.bits.to_numpy(), model.allowed.to_numpy()
+    cut = (allowed & ~bits).any(axis=1)
+    fluid = model.fluid
+    fluid.update(cut, cut, open_to_void=False)
+    rate_v = 2.0 * length * dx * current_density * h * LI_MOLAR_VOLUME_M3_PER_MOL / FARADAY_C_PER_MOL
+    times, pressures = (1.0, 2.0), []
+    for t in times:
+        fluid.set_li(np.where(fluid.member, rate_v * t / fluid.member.sum(), 0.0))
+        res = model.relax(1e-10, 100_000)
+        pressures.append(float(fluid.pressures()[0]))
+    rate = (pressures[1] - pressures[0]) / (times[1] - times[0])
+    e2 = E_REF / (1.0 - PD_POISSON["strain"] ** 2)
+    coef = rate * a * dx * FARADAY_C_PER_MOL / (e2 * LI_MOLAR_VOLUME_M3_PER_MOL * current_density)
+    out = dict(coefficient=coef, pressures=pressures, bodies=fluid.n_bodies, converged=res.converged, shape=shape,
+               wet_bonds=int(np.unpackbits(fluid.wet.to_numpy().view(np.uint8)).sum()) // 2)
+    if kind == "edge":
+        out.update(klinsmann=KLINSMANN_RATE, plate=2.0 / EDGE_CRACK_AREA_PLATE,
+                   half_plane=coef * EDGE_CRACK_AREA_PLATE / EDGE_CRACK_AREA_HALF_PLANE,
+                   exact_half_plane=2.0 / EDGE_CRACK_AREA_HALF_PLANE)
+    else:
+        out.update(griffith=2.0 / np.pi)
+    return out

@@ -67,7 +67,8 @@ control = { mode = "voltage", value = "0.135 V" }
 kinetics = { model = "butler_volmer", exchange_current_density = "0.01 mA cm^-2" }
 t_end = "600 s"
 dt = "50 s"
-max_eigenstrain_increment = 2e-3
+max_eigenstrain_increment = 1e-3  # fluid Li: Δt from the body's volume strain; ≥ 20 rows to kill in
+li_follows_crack = 0.35  # the fluid Li enters the cracks: its wet clusters are rebuilt on resume
 [output]
 every = 4
 checkpoint_every = 3

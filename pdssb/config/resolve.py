@@ -24,7 +24,8 @@ from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
 from ..materials import DEFAULT_REFERENCE_TEMPERATURE_K, TEMPERATURE_TOLERANCE_K, arrhenius_factor, get_material
 from ..mechanics.bond_laws import LawError
-from ..mechanics.bond_table import BondTable, GrainBoundarySpec, MaterialSpec, PairLaw, build_bond_table
+from ..mechanics.bond_table import (BondTable, GrainBoundarySpec, MaterialSpec, PairLaw, build_bond_table, kappa_for,
+                                    with_fluid_li)
 from ..mechanics.pmb import PD_POISSON, site_volume
 from .schema import Damage, Scene
 
@@ -60,12 +61,17 @@ class Setup:
     conductivity: dict = field(default_factory=dict)
     grains: GrainMap | None = None  # [grains]: Voronoi grain ids and the bond ids of the polycrystal
     precrack_cuts: np.ndarray | None = None  # [[precracks]]: the bonds they cut (rows of lattice.precrack.cut_bonds)
+    fluid: np.ndarray | None = None  # (n_sites,) bool: the Li sites that are fluid (li_mechanics = "fluid")
 
     @property
     def mechanics_ids(self) -> np.ndarray:
         """The ids the bond kernels index the pair table with: material ids, except that the grains of a
-        polycrystalline material carry pseudo ids (one per grain colour) whose pairs are grain-boundary bonds."""
-        return self.grains.bond_ids if self.grains is not None else self.material_ids
+        polycrystalline material carry pseudo ids (one per grain colour) whose pairs are grain-boundary bonds,
+        and fluid Li sites carry the fluid pseudo id (no bond force: mechanics/fluid.py)."""
+        ids = self.grains.bond_ids if self.grains is not None else self.material_ids
+        if self.fluid is not None:
+            ids = np.where(self.fluid, self.table.fluid_id, ids).astype(ids.dtype)
+        return ids
 
     @property
     def grain_ids(self) -> np.ndarray | None:
@@ -77,6 +83,8 @@ class Setup:
         roles = ["void"] + [m.role for m in self.materials]
         if self.grains is not None:
             roles += [roles[self.grains.material_id]] * len(self.grains.pseudo_ids)
+        if self.table.fluid_id is not None:
+            roles.append("lithium")
         return roles
 
     @property
@@ -505,6 +513,24 @@ def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> N
         raise InputError("electrochem", "the scene has no Li|electrolyte interface (no lithium site borders the electrolyte)")
     setup.kappa = kappa_of[ids]
     setup.counter_electrode = ce
+    if ec.li_mechanics == "fluid":
+        _resolve_fluid_li(setup, li)
+
+
+def _resolve_fluid_li(setup: Setup, li: np.ndarray) -> None:
+    """Li outside the prescribed-displacement regions becomes fluid (mechanics/fluid.py): its sites get the
+    fluid pseudo id of the pair table, with the bulk modulus the bonds would give that Li."""
+    fluid = li & (setup.fixmask == 0)
+    if not fluid.any():
+        return
+    li_ids = np.unique(setup.material_ids[fluid])
+    if len(li_ids) > 1:
+        names = ", ".join(setup.names[i - 1] for i in li_ids)
+        raise InputError("electrochem.li_mechanics", f"fluid Li is one material with one bulk modulus; the free Li "
+                                                     f"here is {names}: give one lithium material, or 'elastic'")
+    a = int(li_ids[0])
+    setup.table = with_fluid_li(setup.table, a, kappa_for(setup.materials[a - 1], setup.setting))
+    setup.fluid = fluid
 
 
 def conductivity_at(name: str, m, temperature: float) -> dict:

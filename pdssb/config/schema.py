@@ -593,6 +593,9 @@ class Electrochem(Strict):
     control: Control
     conductivity_damage: Literal["bonds", "seed000"] = "seed000"
     deposition: Literal["local", "fluid"] = "local"
+    # free Li (outside prescribed-displacement regions) as a pressurised fluid, one pressure per connected
+    # body (mechanics/fluid.py), or as elastic PMB bonds with an eigenstrain (docs/coupled_model.md)
+    li_mechanics: Literal["fluid", "elastic"] = "fluid"
     # damage past which Li follows a crack; false: Li stays where it is (seed 000's own model)
     li_follows_crack: Optional[float] = Field(default=0.8, gt=0, le=1)
 
@@ -613,6 +616,9 @@ class Electrochem(Strict):
     # softening bonds: the largest damage one bond may gain in a step (a step past it is undone and halved)
     max_damage_increment: float = Field(default=0.1, gt=0, le=1)
     solve_tolerance: float = Field(default=1e-8, gt=0, lt=1e-2)
+    # a step that breaks the first bonds of the run is undone and halved until it is at most this long,
+    # so that the time series brackets the first break this finely (None: the step is kept)
+    first_break_resolution: Optional[Time] = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -620,6 +626,8 @@ class Electrochem(Strict):
             raise ValueError("temperature must be positive")
         if self.t_end <= 0 or self.dt <= 0:
             raise ValueError("t_end and dt must be positive")
+        if self.first_break_resolution is not None and not self.first_break_resolution > 0:
+            raise ValueError("first_break_resolution must be positive")
         return self
 
 

@@ -10,7 +10,9 @@ second-moment correction (as surface.py does for the fourth moment): G = 1/(Σ_a
 
 An intact Li–electrolyte bond carries the plating current i(η) a_k, with η = φ_i − φ_Li − U −
 Ω_Li p_j/F and a_k = β_k A_col / Σ_{k': o_y>0} o_y β_k': the interface area per bond, so that
-the bonds crossing a flat interface add up to its area. Li is an equipotential at φ_Li = 0.
+the bonds crossing a flat interface add up to its area. A wet bond (a broken bond across a crack that
+fluid Li fills, mechanics/fluid.py) is an interface too: electrolyte site i exchanges i(η) a_k with
+the Li in the crack, p that of i's body (each crack face counts). Li is an equipotential at φ_Li = 0.
 The counter electrode is a Dirichlet region at φ_CE.
 
 Site balance (net current into every free electrolyte site is zero) is solved by Newton's method
@@ -51,12 +53,15 @@ def kappa_pair(kappa: ti.template(), i, j):
 
 
 @ti.kernel
-def residual(phi: nd, kappa: nd, mat: nd, role: nd, ce: nd, bits: nd, lin: nd, xi: nd, xlen: nd, cw: nd,
-             area: nd, g2: nd, press: nd, kp: nd, r: nd, diag: nd, dli: nd, rabs: nd, include_ce: int):
+def residual(phi: nd, kappa: nd, mat: nd, role: nd, ce: nd, bits: nd, wet: nd, has_wet: int, lin: nd, xi: nd,
+             xlen: nd, cw: nd, area: nd, g2: nd, press: nd, kp: nd, r: nd, diag: nd, dli: nd, rabs: nd,
+             include_ce: int):
     """r_i = net current into free electrolyte site i; diag/dli: Jacobian diagonal parts; rabs: Σ|terms|.
 
     With ``include_ce`` the counter-electrode sites get their net inflow too (the CE current is
-    minus its sum), which is how the current through the cell is measured.
+    minus its sum), which is how the current through the cell is measured. With ``has_wet`` the broken
+    bonds flagged in ``wet`` (Li-filled cracks, mechanics/fluid.py) exchange current with the Li in them
+    at the pressure of site i's body, ``press[i]``; without, ``wet`` is a placeholder never read.
     """
     for i in range(phi.shape[0]):
         ri = 0.0
@@ -82,6 +87,12 @@ def residual(phi: nd, kappa: nd, mat: nd, role: nd, ce: nd, bits: nd, lin: nd, x
                         ri -= area[k] * ip
                         dl += area[k] * dip
                         ra += ti.abs(area[k] * ip)
+                elif has_wet != 0 and bond_is_set(wet, i, k):
+                    eta = phi[i] - kp[6] - kp[7] * press[i]
+                    ip, dip = plating_current(kp, eta)
+                    ri -= area[k] * ip
+                    dl += area[k] * dip
+                    ra += ti.abs(area[k] * ip)
         r[i] = ri
         diag[i] = di + dl
         dli[i] = dl
@@ -147,14 +158,16 @@ def xpby(x: nd, beta: float, y: nd):
 
 
 @ti.kernel
-def plating_per_li_site(phi: nd, mat: nd, role: nd, bits: nd, lin: nd, area: nd, press: nd, kp: nd, out: nd,
-                        eta_area: nd, a_sum: nd):
-    """Plating current (A) received by each Li site from its electrolyte neighbours; Σ η a and Σ a."""
+def plating_per_li_site(phi: nd, mat: nd, role: nd, bits: nd, wet: nd, has_wet: int, lin: nd, area: nd, press: nd,
+                        kp: nd, out: nd, eta_area: nd, a_sum: nd):
+    """Plating current (A) received by each Li site from its electrolyte neighbours, and by each electrolyte
+    site through its wet bonds (the Li in the crack beside it, with ``has_wet``); Σ η a and Σ a."""
     for j in range(phi.shape[0]):
         q = 0.0
         ea = 0.0
         aa = 0.0
-        if role[mat[j] & ID_MASK] == LI:
+        rj = role[mat[j] & ID_MASK]
+        if rj == LI:
             for k in range(lin.shape[0]):
                 if bond_is_set(bits, j, k):
                     i = j + lin[k]
@@ -164,6 +177,14 @@ def plating_per_li_site(phi: nd, mat: nd, role: nd, bits: nd, lin: nd, area: nd,
                         q += area[k] * ip
                         ea += area[k] * eta
                         aa += area[k]
+        elif rj == SE and has_wet != 0:
+            for k in range(lin.shape[0]):
+                if bond_is_set(wet, j, k):
+                    eta = phi[j] - kp[6] - kp[7] * press[j]
+                    ip, dip = plating_current(kp, eta)
+                    q += area[k] * ip
+                    ea += area[k] * eta
+                    aa += area[k]
         out[j] = q
         eta_area[j] = ea
         a_sum[j] = aa
@@ -200,6 +221,7 @@ class Conduction:
         self.role = ti.ndarray(ti.i32, role_of_material.shape[0])
         self.part = ti.ndarray(f, (n + BLOCK - 1) // BLOCK)
         self.kp = ti.ndarray(f, 8)
+        self._no_wet = ti.ndarray(ti.u32, (1, 1))  # stands for the wet bits where there is no fluid Li
         self.cw = ti.ndarray(f, st.size)
         self.area = ti.ndarray(f, st.size)
         self.tolerance = tolerance
@@ -236,6 +258,11 @@ class Conduction:
         phi[ce] = value
         self.phi.from_numpy(self.m.lattice.scatter(phi.astype(self.m.np_float)))
 
+    def _wet(self):
+        """(wet bond bits, 1) of the fluid Li's cracks, or (a placeholder, 0) without fluid Li."""
+        fluid = self.m.fluid
+        return (fluid.wet, 1) if fluid is not None else (self._no_wet, 0)
+
     def _args(self):
         m = self.m
         return (self.kappa, m.mat, self.role, self.ce, m.bits, m.lin, m.xi, m.xlen, self.cw)
@@ -250,8 +277,8 @@ class Conduction:
         cg_total = 0
         res = float("inf")
         for it in range(max_newton):
-            residual(self.phi, self.kappa, m.mat, self.role, self.ce, m.bits, m.lin, m.xi, m.xlen, self.cw,
-                     self.area, self.g2, self.press, self.kp, self.r, self.diag, self.dli, self.rabs, 0)
+            residual(self.phi, self.kappa, m.mat, self.role, self.ce, m.bits, *self._wet(), m.lin, m.xi, m.xlen,
+                     self.cw, self.area, self.g2, self.press, self.kp, self.r, self.diag, self.dli, self.rabs, 0)
             rr = self._dot(self.r, self.r)
             aa = self._dot(self.rabs, self.rabs)
             res = 0.0 if rr == 0 else float(np.sqrt(rr / aa)) if aa > 0 else float("inf")
@@ -292,17 +319,18 @@ class Conduction:
     def counter_electrode_current(self) -> float:
         """Current (A) leaving the counter electrode into the electrolyte (= the cell current)."""
         m = self.m
-        residual(self.phi, self.kappa, m.mat, self.role, self.ce, m.bits, m.lin, m.xi, m.xlen, self.cw,
+        residual(self.phi, self.kappa, m.mat, self.role, self.ce, m.bits, *self._wet(), m.lin, m.xi, m.xlen, self.cw,
                  self.area, self.g2, self.press, self.kp, self.r, self.diag, self.dli, self.rabs, 1)
         r = m.lattice.gather(self.r.to_numpy()).astype(np.float64)
         ce = m.lattice.gather(self.ce.to_numpy()).astype(bool)
         return float(-r[ce].sum())
 
     def plating(self) -> tuple[np.ndarray, float]:
-        """Per-Li-site plating current (A, interior order) and the area-weighted mean overpotential (V)."""
+        """Plating current per site (A, interior order: Li sites, and electrolyte sites through their wet bonds)
+        and the area-weighted mean overpotential (V)."""
         m = self.m
-        plating_per_li_site(self.phi, m.mat, self.role, m.bits, m.lin, self.area, self.press, self.kp, self.q,
-                            self.eta_area, self.a_sum)
+        plating_per_li_site(self.phi, m.mat, self.role, m.bits, *self._wet(), m.lin, self.area, self.press, self.kp,
+                            self.q, self.eta_area, self.a_sum)
         q = m.lattice.gather(self.q.to_numpy()).astype(np.float64)
         ea = float(self.eta_area.to_numpy().sum(dtype=np.float64))
         aa = float(self.a_sum.to_numpy().sum(dtype=np.float64))

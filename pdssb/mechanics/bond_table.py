@@ -10,6 +10,10 @@ with a strength and a toughness (exponential or bilinear: s0 from the strength, 
 ``s0`` holds the critical stretch of brittle pairs only (0 for softening pairs, which break when
 their damage reaches 1); ``law`` holds every pair's law as a row [law, s0, s1, s_b].
 
+Fluid Li (``electrochem.li_mechanics = "fluid"``, mechanics/fluid.py): the free Li sites carry one more
+pseudo id, appended last, whose bonds have c = 0 against every material: they carry no force, and never
+break; the fluid's pressure acts on the electrolyte through the fluid module instead.
+
 Grain boundaries (scene ``[grains]``, lattice/grains.py): the grains of one material carry that
 material's id or one of its pseudo ids (one per grain colour, appended after the materials). Every
 pseudo id copies its material's row of the table, except that a pair of two different ids of the
@@ -74,6 +78,8 @@ class BondTable:
     effective_youngs: np.ndarray  # (m,) Pa, of the bond-based body
     law: np.ndarray | None = None  # (m, m, 4): [law, s0, s1, s_b] per pair (bond_laws.BondLaw.as_row)
     grain_boundary: dict | None = None  # constants of the grain-boundary bonds, for the manifest
+    fluid_id: int | None = None  # the pseudo id of fluid Li (with_fluid_li), the last id of the table
+    fluid_bulk_modulus: float | None = None  # Pa: κ_d of fluid Li (kappa_for), its pressure per volume strain
 
     def __post_init__(self):
         if self.law is None:
@@ -232,3 +238,14 @@ def _with_grain_boundaries(table: BondTable, g: GrainBoundarySpec, stencil: Sten
     }
     return BondTable(c=c, s0=s0, rho=table.rho[parent].copy(), effective_youngs=table.effective_youngs[parent].copy(),
                      law=law, grain_boundary=info)
+
+
+def with_fluid_li(table: BondTable, li_id: int, bulk_modulus: float) -> BondTable:
+    """The table with a fluid-Li pseudo id appended: c = 0 and unbreakable against every id, Li's density
+    (``li_id``: the Li material's id) and ``bulk_modulus`` (κ_d of that Li, Pa) for its pressure."""
+    m = table.c.shape[0]
+    grow = lambda a: np.pad(a, [(0, 1)] * 2 + [(0, 0)] * (a.ndim - 2))  # noqa: E731
+    return BondTable(c=grow(table.c), s0=grow(table.s0), rho=np.append(table.rho, table.rho[li_id]),
+                     effective_youngs=np.append(table.effective_youngs, table.effective_youngs[li_id]),
+                     law=grow(table.law), grain_boundary=table.grain_boundary, fluid_id=m,
+                     fluid_bulk_modulus=float(bulk_modulus))

@@ -47,6 +47,10 @@ K_t leaves out, so near such a (nearly unstable) equilibrium K_t's steps can dri
 before it falls again, and ADR may take over (docs/benchmarks.md records a case); a step control on
 the energy instead of the residual would be the remedy.
 
+Fluid Li (fluid.py) adds one rank-one stiffness per pressurised body, K/(V V_Li) a aᵀ: every CG operator
+below carries it and every preconditioner takes it in by Sherman–Morrison–Woodbury (fluid.RankUpdate),
+so the Newton steps stay exact however stiff the Li is against the crack it fills.
+
 K is assembled on the host with NumPy from the bond bits (vectorised per stencil offset).
 Everything is deterministic, so reruns agree bit for bit.
 """
@@ -62,6 +66,7 @@ from ..linalg import (LowRankUpdate, Preconditioner, pcg, positive_definite_solv
                       sparse_state)
 from .bond_laws import BRITTLE, DAMAGE_LEVELS, damage_rows, softening_slope
 from .bonds import bond_bit, intact_pairs
+from .fluid import NoFluid
 from .pmb import ID_MASK
 from .relax import RelaxResult
 
@@ -150,6 +155,7 @@ class DirectSolver:
         self._offset_index = {tuple(o): k for k, o in enumerate(st.offsets.tolist())}
         self._oblique_set = set(self._oblique.tolist())
         self.stats = dict(factorisations=0, cg_iterations=0, outer_iterations=0, shifted_unknowns=0)
+        self._fl = NoFluid  # the fluid Li bodies' stiffness at the current Newton iterate (fluid.RankUpdate)
 
     def reset(self) -> None:
         """Forget K and its factorisation; the next solve assembles and factorises afresh."""
@@ -423,9 +429,11 @@ class DirectSolver:
         directions); the line search then sets its length. None when no shift helps (the secant step
         is taken instead)."""
         Kt = self.current_tangent(consistent=True)
-        solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
-        du, it, positive = pcg(Kt, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX, curvature=True)
-        if positive and float(np.linalg.norm(rhs - Kt @ du)) <= 1e-3 * float(np.linalg.norm(rhs)) \
+        fl = self._fl
+        op = _Operator(fl.operator(Kt.__matmul__))
+        solve = fl.preconditioner(self.lowrank.solve if self.lowrank is not None else self.factor.solve)
+        du, it, positive = pcg(op, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX, curvature=True)
+        if positive and float(np.linalg.norm(rhs - op @ du)) <= 1e-3 * float(np.linalg.norm(rhs)) \
                 and float(du @ rhs) > 0.0:
             return du, it
         diag = Kt.diagonal()
@@ -435,7 +443,7 @@ class DirectSolver:
             solve = positive_definite_solve(A)
             self.stats["tangent_factorisations"] = self.stats.get("tangent_factorisations", 0) + 1
             if solve is not None:
-                du = solve(rhs)
+                du = fl.preconditioner(solve)(rhs)
                 if np.all(np.isfinite(du)) and float(du @ rhs) > 0.0:
                     return du, it
         return None, it
@@ -445,12 +453,14 @@ class DirectSolver:
         factorisation (K_t − K differs by O(strain) on most bonds, so few iterations), else with a
         factorisation of K_t itself."""
         Kt = self.current_tangent()
-        solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
-        du, it = pcg(Kt, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
-        if float(np.linalg.norm(rhs - Kt @ du)) > 1e-3 * float(np.linalg.norm(rhs)):
+        fl = self._fl
+        op = _Operator(fl.operator(Kt.__matmul__))
+        solve = fl.preconditioner(self.lowrank.solve if self.lowrank is not None else self.factor.solve)
+        du, it = pcg(op, solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
+        if float(np.linalg.norm(rhs - op @ du)) > 1e-3 * float(np.linalg.norm(rhs)):
             exact = self._precondition(Kt)
             self.stats["tangent_factorisations"] = self.stats.get("tangent_factorisations", 0) + 1
-            du, it2 = pcg(Kt, exact.solve, rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
+            du, it2 = pcg(op, fl.preconditioner(exact.solve), rhs, rtol=1e-3, maxiter=TANGENT_CG_MAX)
             it += it2
         return du, it
 
@@ -689,6 +699,8 @@ class DirectSolver:
                     m.u.from_numpy(u_last)
                     continue
             prev = res
+            # the fluid Li bodies' stiffness at this iterate (rank one each, fluid.py), in every solve below
+            self._fl = m.fluid.stiffness(dof) if m.fluid is not None else NoFluid
             if tangent:
                 du, cg_it = self._consistent_step(rhs) if m.softening and m.damage_grows else (None, 0)
                 if du is None:
@@ -698,7 +710,8 @@ class DirectSolver:
                 limit = TANGENT_MAX_STEP * self.m.lattice.dx
             else:
                 solve = self.lowrank.solve if self.lowrank is not None else self.factor.solve
-                du, cg_it = pcg(_Operator(self._apply), solve, rhs, rtol=1e-3, maxiter=10 * self.refactor_after)
+                du, cg_it = pcg(_Operator(self._fl.operator(self._apply)), self._fl.preconditioner(solve), rhs,
+                                rtol=1e-3, maxiter=10 * self.refactor_after)
                 limit = self.max_step
             self.stats["cg_iterations"] += cg_it
             self.stats["outer_iterations"] += 1

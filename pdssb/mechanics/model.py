@@ -20,6 +20,7 @@ from ..backend import current
 from . import adr, blocked, fracture, pmb, stress, surface, verlet
 from .bond_table import BondTable
 from .bonds import intact_pairs
+from .fluid import FluidLi, crossings, fluid_sight
 from .relax import RelaxResult
 
 
@@ -96,9 +97,13 @@ class MechanicsModel:
         self.fixmask.fill(0)
         self.mat.from_numpy(lattice.scatter(material_ids.astype(np.int32)))
         self._init_bonds(cuts)
+        # the allowed bonds that are mechanical: all but those to fluid Li, which carry no force. The surface
+        # correction and the damage count over these, so a fluid's faces are free surfaces and a crack face
+        # beside the fluid has the damage of any crack face
+        self.solid_allowed = self._solid_bonds()
         if surface_correction:
-            surface.surface_factors(self.mat, self.allowed, self.lin, self.xi, self.xlen, self.beta, self.gcorr,
-                                    self.dim, 4, 1)
+            surface.surface_factors(self.mat, self.solid_allowed, self.lin, self.xi, self.xlen, self.beta,
+                                    self.gcorr, self.dim, 4, 1)
         else:
             self.gcorr.fill(1)
         surface.flag_surface_sites(self.mat, self.gcorr, self.dim)
@@ -113,6 +118,8 @@ class MechanicsModel:
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+        # confined Li as a pressurised fluid (fluid.py) when the pair table has a fluid id
+        self.fluid = FluidLi(self, table.fluid_bulk_modulus) if table.fluid_id is not None else None
         self._saved = None  # device copies of SAVED (save/restore), made on first use
         self.damage_grows = True  # False: softening bonds keep their stored damage (relax's elastic predictor)
         # the blocked force path's arrays (blocked.BlockedForces): made here when that path is the one in use,
@@ -152,10 +159,32 @@ class MechanicsModel:
         cs.from_numpy(start)
         cl.from_numpy(cross_lin if cross_lin.size else np.zeros(1, np.int32))
         pmb.init_bonds(self.mat, self.lin, cs, cl, self.bits, self.allowed)
+        if self.table.fluid_id is not None and self.line_of_sight:
+            ids = self.mat.to_numpy() & pmb.ID_MASK
+            seen = fluid_sight(self.bits.to_numpy(), ids == self.table.fluid_id, ids != 0,
+                               self.lin.to_numpy().astype(np.int64), crossings(self.stencil, self.lattice))
+            self.bits.from_numpy(seen)
+            self.allowed.from_numpy(seen)
         if cuts is not None and len(cuts):
             bits = self.bits.to_numpy()
             clear_bits(bits, cuts)
             self.bits.from_numpy(bits)
+
+    def _solid_bonds(self):
+        """The allowed bonds less those to fluid Li (``allowed`` itself without fluid Li)."""
+        if self.table.fluid_id is None:
+            return self.allowed
+        ids = self.mat.to_numpy() & pmb.ID_MASK
+        fluid = ids == self.table.fluid_id
+        bits = self.allowed.to_numpy()
+        lin = self.lin.to_numpy().astype(np.int64)
+        P = np.nonzero(ids != 0)[0]
+        for k in range(lin.shape[0]):
+            drop = P[fluid[P + lin[k]] | fluid[P]]
+            bits[drop, k >> 5] &= ~(np.uint32(1) << np.uint32(k & 31))
+        out = _alloc_like(self.allowed)
+        out.from_numpy(bits)
+        return out
 
     def reform_bonds(self, convert) -> None:
         """Re-form every allowed bond of the sites flagged in ``convert`` (padded i32 ndarray): Li filling a crack.
@@ -182,6 +211,8 @@ class MechanicsModel:
     def set_boundary(self, fixmask: np.ndarray, u_bc: np.ndarray, v_bc: np.ndarray, body: np.ndarray) -> None:
         """Interior arrays: component bitmask of prescribed DOFs, their displacement and velocity, body force (N m⁻³)."""
         L = self.lattice
+        if self.fluid is not None:  # fluid Li has no stiffness: its sites stay at u = 0 (fluid.py)
+            fixmask = np.where(self.fluid.fluid[L.interior_index()], (1 << self.dim) - 1, fixmask)
         self.fixmask.from_numpy(L.scatter(fixmask.astype(np.int32)))
         self.u_bc.from_numpy(L.scatter(u_bc.astype(self.np_float)))
         self.v_bc.from_numpy(L.scatter(v_bc.astype(self.np_float)))
@@ -219,10 +250,12 @@ class MechanicsModel:
             if self._blocked is None:
                 self._blocked = blocked.BlockedForces(self)
             self._blocked(self, with_abs)
-            return
-        pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len, self.bvol,
-                        self.cpair, self.lawpair, self.hist, int(self.damage_grows), self.body, self.load, self.fixmask,
-                        self.force, self.fabs, self.dim, with_abs)
+        else:
+            pmb.bond_forces(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.inv_len,
+                            self.bvol, self.cpair, self.lawpair, self.hist, int(self.damage_grows), self.body, self.load,
+                            self.fixmask, self.force, self.fabs, self.dim, with_abs)
+        if self.fluid is not None:
+            self.fluid.add_forces(with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
@@ -256,6 +289,9 @@ class MechanicsModel:
     def _adr(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
         self.impose_boundary()
         self.v.fill(0)  # ADR restarts its fictitious dynamics from rest
+        if self.fluid is not None and self.fluid.n_bodies:  # the pressure's stiffness keeps the scheme stable
+            self.update_fictitious_density()
+            self.lam.from_numpy(self.fluid.stiffen_density(self.lam.to_numpy(), self.fixmask.to_numpy()))
         it, res = 0, float("inf")
         while it < max_iterations:
             self.compute_forces()
@@ -321,7 +357,8 @@ class MechanicsModel:
         return int(n) // 2
 
     def compute_damage(self) -> None:
-        fracture.damage(self.mat, self.bits, self.allowed, self.hist, self.lin, self.beta, self.lawpair, self.dmg)
+        fracture.damage(self.mat, self.bits, self.solid_allowed, self.hist, self.lin, self.beta, self.lawpair,
+                        self.dmg)
 
     def compute_stress(self) -> None:
         stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,

@@ -139,6 +139,10 @@ def analyse(run_dir: Path) -> dict:
         end_time_s=float(t[-1]), steps=int(len(t)), wall_time_s=run.summary.get("wall_time_s"),
         bonds_broken=run.summary.get("bonds_broken"), sites=run.summary.get("sites"),
     )
+    broke = np.nonzero(np.asarray(s["bonds_broken_total"]) > 0)[0]
+    if broke.size:  # the step the first bonds broke in: after its start, by its end
+        j = int(broke[0])
+        out["first_break_s"] = [float(t[j] - s["dt_s"][j]), float(t[j])]
     deep = np.nonzero(np.asarray(s["crack_depth_um"]) >= HALF_DEPTH_UM)[0]
     out["crack_half_depth_time_s"] = float(t[deep[0]]) if deep.size else None
     hit = np.nonzero(np.abs(t - COMPARE_AT_S) <= 1e-9 * COMPARE_AT_S)[0]
@@ -199,8 +203,8 @@ def table_markdown(results: dict[str, dict], cmp: dict) -> str:
         return "—" if v is None else fmt.format(v)
 
     lines = [
-        "| geometry | failure time, paper (s) | pdssb (s) | ratio | cause | crack 5 µm deep at (s) | max σ_vM at 12 s, paper (MPa) | pdssb (MPa) | ratio | Σ damage at 12 s | broken bonds at 12 s | crack area at 12 s (µm²) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| geometry | failure time, paper (s) | pdssb (s) | ratio | cause | first break (s) | crack 5 µm deep at (s) | max σ_vM at 12 s, paper (MPa) | pdssb (MPa) | ratio | Σ damage at 12 s | broken bonds at 12 s | crack area at 12 s (µm²) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for g in GEOMETRIES:
         if g not in results:
@@ -210,13 +214,19 @@ def table_markdown(results: dict[str, dict], cmp: dict) -> str:
         lines.append(
             f"| {g.replace('_', '-')} | {p['failure_time_s']:g} | {f(ft) if ft else 'none by ' + f(r['end_time_s'])} "
             f"| {f(c['failure_time_ratio'], '{:.2f}')} | {r.get('failure_cause') or '—'} "
-            f"| {f(r.get('crack_half_depth_time_s'))} | {p['von_mises_max_12s_MPa']:g} "
+            f"| {_bracket(r.get('first_break_s'))} | {f(r.get('crack_half_depth_time_s'))} "
+            f"| {p['von_mises_max_12s_MPa']:g} "
             f"| {f(r.get('von_mises_max_12s_MPa'))} | {f(c['von_mises_ratio'], '{:.2f}')} | {f(r.get('damage_sum_12s'))} "
             f"| {r.get('bonds_broken_12s', '—')} | {f(r.get('crack_area_12s_um2'))} |")
     lines.append("")
     lines.append(f"Crack amount at 12 s, largest first — paper: {', '.join(cmp['paper_crack_order_12s'])}; "
                  f"pdssb: {', '.join(cmp['crack_order_12s'])} ({'agrees' if cmp['crack_order_agrees'] else 'differs'}).")
     return "\n".join(lines) + "\n"
+
+
+def _bracket(span) -> str:
+    """"a–b" for the step [a, b] (s) in which the first bonds broke."""
+    return "—" if not span else f"{span[0]:.3f}–{span[1]:.3f}"
 
 
 def figures(results: dict[str, dict], out: Path, formats=("png", "svg")) -> list[Path]:

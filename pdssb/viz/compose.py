@@ -133,12 +133,16 @@ def plan_frame(snap: SnapshotData, opts: FrameOptions) -> FramePlan:
         plan.style = "cracks"
         material = np.asarray(snap.fields.get("material", solid.astype(np.int32)))
         lithium = np.isin(material, li_ids)
-        faces = crack_faces(bits, snap.offsets, snap.shape, solid, lithium)
+        wet = snap.fields.get("wet")  # fluid Li: the sites with a Li-filled broken bond
+        wet = None if wet is None else np.asarray(wet).astype(bool)
+        faces = crack_faces(bits, snap.offsets, snap.shape, solid, lithium, wet)
         if cm is not None:  # a face is shown when both its sites are
             upper = faces.site + np.array([int(np.prod(snap.shape[a + 1:])) for a in range(snap.dim)])[faces.axis]
             faces = faces.subset(cm[faces.site] & cm[upper])
         plan.faces = faces
-        if snap.initial_material is not None:
+        if wet is not None:
+            plan.li_sites = wet & visible
+        elif snap.initial_material is not None:
             plan.li_sites = li_filled_sites(material, snap.initial_material, li_ids) & visible
     return plan
 

@@ -23,15 +23,16 @@ the face is projected onto it along its normal n: a face of normal e_a becomes a
 parallelogram (3D) of size Δx^(d-1)·|n·e_a|, so the projections of a staircase tile the slanted
 crack with neither gap nor overlap (Σ|n·e_a| over a staircase is the crack's own length or area).
 
-Li-filled cracks. When Li follows a crack (``electrochem.li_follows_crack``), the electrolyte
-sites it enters become Li and their bonds are formed again (``CoupledSimulation.li_fill``):
+Li-filled cracks. When Li follows a crack (``electrochem.li_follows_crack``):
 
-* Li-filled sites: Li now, electrolyte at the start (``SnapshotData.initial_material``, the run's
-  scene painted again) — the Li that entered the cracks;
-* Li-filled faces: broken bonds with a Li site at either end — crack faces Li has reached.
-
-Without the initial material (a run folder whose scene cannot be resolved) only the faces are
-marked.
+* fluid Li (``li_mechanics = "fluid"``, mechanics/fluid.py): the crack's broken bonds are wet, and
+  the snapshot's ``wet`` field flags the electrolyte sites of the wet clusters (the crack faces Li
+  has reached). Li-filled faces: broken bonds with both ends wet; Li-filled sites: the wet sites;
+* elastic Li: the electrolyte sites Li enters become Li and their bonds are formed again
+  (``CoupledSimulation.li_fill``). Li-filled sites: Li now, electrolyte at the start
+  (``SnapshotData.initial_material``, the run's scene painted again); Li-filled faces: broken bonds
+  with a Li site at either end. Without the initial material (a run folder whose scene cannot be
+  resolved) only the faces are marked.
 """
 
 from __future__ import annotations
@@ -97,12 +98,13 @@ def _offset_index(offsets: np.ndarray, vector: np.ndarray) -> int:
 
 
 def crack_faces(bits: np.ndarray, offsets: np.ndarray, shape: tuple[int, ...], solid: np.ndarray,
-                lithium: np.ndarray) -> CrackFaces:
+                lithium: np.ndarray, wet: np.ndarray | None = None) -> CrackFaces:
     """The broken nearest-neighbour bonds of a snapshot.
 
     ``bits`` (n_sites, words) uint32 bond words, ``offsets`` (K, dim) the stencil, ``solid`` and
     ``lithium`` (n_sites,) bool. A bond counts as broken when either end's bit is clear (the two
-    ends clear their bits together; either one is enough to draw it).
+    ends clear their bits together; either one is enough to draw it). Li-filled: both ends ``wet``
+    (n_sites,) bool, when given (fluid Li), else a Li site at either end.
     """
     dim = len(shape)
     n = int(np.prod(shape))
@@ -123,7 +125,8 @@ def crack_faces(bits: np.ndarray, offsets: np.ndarray, shape: tuple[int, ...], s
         axes.append(np.full(int(broken.sum()), a, dtype=np.int64))
     lower, upper, axis = np.concatenate(lowers), np.concatenate(uppers), np.concatenate(axes)
     centre, normal = _crack_planes(lattice_face_centres(lower, axis, shape), axis)
-    return CrackFaces(lower, axis, lithium[lower] | lithium[upper], centre, normal)
+    filled = wet[lower] & wet[upper] if wet is not None else lithium[lower] | lithium[upper]
+    return CrackFaces(lower, axis, filled, centre, normal)
 
 
 def _crack_planes(c: np.ndarray, axis: np.ndarray, radius: float = 2.1, prior: float = 1e-3):

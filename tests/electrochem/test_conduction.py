@@ -33,8 +33,8 @@ def _slab(width, length=60, method="cg"):
 
 
 def _left_current(model, cond, left):
-    residual(cond.phi, cond.kappa, model.mat, cond.role, cond.ce, model.bits, model.lin, model.xi, model.xlen,
-             cond.cw, cond.area, cond.g2, cond.press, cond.kp, cond.r, cond.diag, cond.dli, cond.rabs, 1)
+    residual(cond.phi, cond.kappa, model.mat, cond.role, cond.ce, model.bits, *cond._wet(), model.lin, model.xi,
+             model.xlen, cond.cw, cond.area, cond.g2, cond.press, cond.kp, cond.r, cond.diag, cond.dli, cond.rabs, 1)
     return -model.lattice.gather(cond.r.to_numpy())[left].sum()
 
 

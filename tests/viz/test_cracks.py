@@ -86,3 +86,14 @@ def test_li_filled_faces_and_sites():
     start = np.ones(12, np.int64)
     start[0] = 2  # (0, 0) was Li from the start; (1, 0) became Li
     assert np.nonzero(li_filled_sites(material, start, ids))[0].tolist() == [3]
+
+
+def test_wet_flag_marks_the_faces_fluid_li_filled():
+    """Fluid Li changes no material: a face is Li-filled when both its sites are wet (the snapshot's ``wet``
+    field, the electrolyte sites of the cracks the Li entered), whatever the Li sites are."""
+    shape = (4, 3)
+    bits, offsets = bits_cut_by(shape, lambda p, q: (p[:, 1] - 0.5) * (q[:, 1] - 0.5) < 0)  # cut y = 0.5
+    wet = np.zeros(12, bool)
+    wet[[0, 1, 3, 4, 7]] = True  # both faces of the crack at x = 0 and 1; only the upper one at x = 2
+    faces = crack_faces(bits, offsets, shape, np.ones(12, bool), np.zeros(12, bool), wet)
+    assert faces.li_filled.tolist() == [True, True, False, False]

@@ -1,0 +1,199 @@
+"""The coupled step with fluid Li (li_mechanics = "fluid", mechanics/fluid.py) and with elastic Li."""
+
+import numpy as np
+import pytest
+
+from pdssb.config.loader import parse_scene_text, validate_scene
+from pdssb.config.resolve import resolve
+from pdssb.coupled import CoupledSimulation
+from pdssb.errors import InputError
+from pdssb.mechanics.bonds import bond_bit
+
+LI_YIELD_PA = 0.4e6  # seed 000, Table 1
+
+PIT = '''
+title = "tiny Li-filled pit"
+[domain]
+dim = 2
+size = ["6 um", "6.6 um"]
+dx = "DX"
+plane = "strain"
+thickness = "1 um"
+[materials.LAGP]
+base = "LAGP"
+fracture_energy = "GC"
+[materials.Li]
+base = "Li"
+[[interfaces]]
+materials = ["LAGP", "Li"]
+breakable = false
+[[bodies]]
+material = "LAGP"
+[[bodies]]
+material = "Li"
+shape = { type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.6 um"] }
+[[defects]]
+type = "semi_sphere"
+face = "-y"
+center = ["3 um", "0.6 um"]
+radius = "1 um"
+fill = "Li"
+[regions.top]
+face = "+y"
+[regions.bottom]
+face = "-y"
+depth = "0.6 um"
+[[boundary]]
+region = "top"
+kind = "displacement"
+value = ["0 um", "0 um"]
+[[boundary]]
+region = "bottom"
+kind = "displacement"
+value = ["0 um", "0 um"]
+[solver]
+method = "direct"
+tolerance = 1e-6
+[electrochem]
+counter_electrode = "top"
+control = { mode = "voltage", value = "0.135 V" }
+kinetics = { model = "butler_volmer", exchange_current_density = "0.01 mA cm^-2" }
+deposition = "fluid"
+li_follows_crack = 0.35
+t_end = "TEND"
+dt = "5 s"
+max_eigenstrain_increment = 5e-4
+'''
+
+
+def _sim(t_end="10 s", gc="9.45 J m^-2", dx="0.2 um", extra=""):
+    text = PIT.replace("TEND", t_end).replace("GC", gc).replace("DX", dx) + extra
+    return CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
+
+
+def test_confined_li_is_hydrostatic():
+    """Closed form: Li yields at 0.4 MPa, so confined Li is a fluid whose stress is −p I; its deviatoric
+    stress must stay at or below the yield. Measured as the virial of the forces the Li of a plated pit
+    puts on its walls (each at its bond's midpoint, in the deformed state) over the cavity's volume: at
+    ≈ 17 MPa of Li pressure after 10 s of plating the deviatoric part is below 0.4 MPa, and the mean
+    stress is −p (the walls' weights integrate the cavity's surface: mechanics/fluid.py)."""
+    sim = _sim()
+    for r in sim.steps():
+        sim.record(r)
+    fl = sim.fluid
+    assert fl.n_bodies == 1 and not fl.open[0]
+    p = fl.p[0]
+    assert p > 10e6
+    s = fl.li_stress(0)
+    dev = s - np.trace(s) / 2 * np.eye(2)
+    assert np.trace(s) / 2 == pytest.approx(-p, rel=1e-3)
+    assert np.sqrt(1.5 * (dev * dev).sum()) <= LI_YIELD_PA
+    # the snapshot reports the fluid's stress as −p I, von Mises 0
+    fields = sim.snapshot_fields()
+    li = sim.setup.fluid
+    assert np.allclose(fields["hydrostatic_Pa"][li], -p) and not fields["von_mises_Pa"][li].any()
+
+
+def test_li_fills_a_precrack_it_reaches_and_plates_on_its_faces():
+    """A pre-crack from the pit's crown into the electrolyte: its face sites (damage ≈ 0.4 ≥ 0.35) are the
+    pit body's wet cluster, its cut bonds are wet (they carry the pressure and are electrode: the plating
+    current reaches the electrolyte sites along the crack), and the opening counts in the cavity. A
+    pre-crack that reaches the free side instead makes the body open: p = 0."""
+    crack = '''
+[[precracks]]
+type = "segment"
+points = [["3.1 um", "1.6 um"], ["3.1 um", "3.4 um"]]
+'''
+    sim = _sim(t_end="5 s", extra=crack)
+    fl, lat = sim.fluid, sim.setup.lattice
+    assert fl.n_bodies == 1 and not fl.open[0]
+    faces = lat.gather(fl.member) & sim.roles.se  # the wet cluster: the crack's face sites
+    x = lat.positions()
+    assert faces.any() and np.all(np.abs(x[faces, 0] - 3.1e-6) < 0.25e-6) and x[faces, 1].max() > 3.2e-6
+    wet = lat.gather(fl.wet_sites)  # and the sites whose bonds cross the crack (within a horizon of it)
+    assert np.all(np.abs(x[wet, 0] - 3.1e-6) < 0.65e-6) and not (wet & sim.setup.fluid).any()
+    for r in sim.steps():
+        sim.record(r)
+    q, _ = sim.cond.plating()
+    assert q[wet].sum() > 0  # the crack faces plate
+    assert fl.p[0] > 0 and fl.v_cav[0] > fl.v0[0]  # pressurised, and the crack opened
+    side = crack.replace('"3.1 um", "1.6 um"], ["3.1 um", "3.4 um"', '"3.1 um", "1.3 um"], ["6 um", "1.3 um"')
+    open_sim = _sim(t_end="5 s", extra=side)
+    assert open_sim.fluid.open.all()
+    for r in open_sim.steps():
+        open_sim.record(r)
+    assert open_sim.fluid.p.max() == 0.0
+
+
+def test_elastic_li_fills_cracks_by_conversion():
+    """li_mechanics = "elastic": Li is PMB bonds with an eigenstrain, and the electrolyte sites of a crack it
+    reaches turn into Li with their allowed bonds re-formed (CoupledSimulation.li_fill)."""
+    crack = '''
+[[precracks]]
+type = "segment"
+points = [["3.1 um", "1.6 um"], ["3.1 um", "3.4 um"]]
+'''
+    text = PIT.replace("TEND", "1 s").replace("GC", "9.45 J m^-2").replace("DX", "0.2 um") + crack
+    text = text.replace('deposition = "fluid"', 'deposition = "fluid"\nli_mechanics = "elastic"')
+    sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
+    assert sim.fluid is None and sim.setup.fluid is None
+    li0 = sim.roles.li.sum()
+    for r in sim.steps():
+        sim.record(r)
+    assert sim.roles.li.sum() > li0
+    filled = sim.roles.li & (sim.setup.material_ids != sim.li_id)
+    idx = sim.setup.lattice.interior_index()[filled]
+    bits, allowed = sim.model.bits.to_numpy(), sim.model.allowed.to_numpy()
+    assert np.array_equal(bits[idx], allowed[idx])
+
+
+def test_first_break_is_bracketed():
+    """With first_break_resolution the step in which the first bonds break is halved until it is at most
+    that long: the summary brackets the first break to 0.1 s (the scene's Δt is 5 s)."""
+    text = PIT.replace("TEND", "12 s").replace("GC", "0.0007 J m^-2").replace("DX", "0.3 um")
+    text = text.replace('dt = "5 s"', 'dt = "5 s"\nfirst_break_resolution = "0.1 s"')
+    sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
+    sim.run(None)
+    lo, hi = sim.summary("completed", 0.0)["first_break_s"]
+    assert 0 < hi - lo <= 0.1 + 1e-12
+    rows = sim.records
+    first = next(r for r in rows if r["bonds_broken_total"] > 0)
+    assert first["time_s"] == hi and all(r["bonds_broken_total"] == 0 for r in rows if r["time_s"] <= lo)
+
+
+def test_fluid_li_needs_one_lithium_material():
+    """Two free lithium materials (two bulk moduli) are refused with a one-line error naming the field."""
+    text = PIT.replace("TEND", "1 s").replace("GC", "9.45 J m^-2").replace("DX", "0.2 um")
+    text = text.replace('[[bodies]]\nmaterial = "Li"', '[materials.Li2]\nbase = "Li"\n[[bodies]]\nmaterial = "Li"', 1)
+    text = text.replace('fill = "Li"', 'fill = "Li2"').replace('depth = "0.6 um"', 'depth = "0.4 um"')  # a free Li row
+    with pytest.raises(InputError) as err:
+        resolve(validate_scene(parse_scene_text(text)))
+    assert err.value.where == "electrochem.li_mechanics"
+
+
+def test_fluid_sites_carry_no_bond_and_hide_no_bridge():
+    """Fluid Li sites hold no mechanical bond (c = 0 against every material), and no bond between two other
+    sites crosses a fluid cell (line of sight treats fluid as void); the bonds from the electrolyte to the
+    fluid (its walls) stay."""
+    sim = _sim(t_end="1 s")
+    m, lat = sim.model, sim.setup.lattice
+    fid = m.table.fluid_id
+    assert not m.table.c[fid].any() and not m.table.c[:, fid].any()
+    fl = lat.scatter(sim.setup.fluid)
+    ids = m.mat.to_numpy() & 0xFFFF
+    bits = m.bits.to_numpy()
+    lin = m.lin.to_numpy()
+    P = np.nonzero((ids != 0) & ~fl)[0]
+    from pdssb.mechanics.fluid import crossings
+
+    cross = crossings(m.stencil, lat)
+    walls = 0
+    for k in range(len(lin)):
+        Q = P + lin[k]
+        on = bond_bit(bits, P, k)
+        walls += int((on & fl[Q]).sum())
+        through = np.zeros(P.shape, bool)
+        for c in cross[k]:
+            through |= fl[P + c]
+        assert not (on & through & ~fl[Q]).any()
+    assert walls > 0
