@@ -271,7 +271,7 @@ class CoupledSimulation(Simulation):
         m, lat = self.model, self.setup.lattice
         thr = self.ec.li_follows_crack
         if dmg is None:
-            m.compute_damage()
+            m.compute_damage(self.ec.damage_measure == "directional")
             dmg = m.field("dmg")
         wettable = self.roles.se & (dmg >= thr) & ~self.ce if thr is not None else np.zeros(lat.n_sites, bool)
         self.fluid.update(lat.scatter(wettable), lat.scatter(self.roles.li))
@@ -327,6 +327,13 @@ class CoupledSimulation(Simulation):
         labels = labels.ravel()
         if f.span == "point":  # any electrolyte site at the threshold (seed 000's rule read as a local one)
             path = bool(damaged.any())
+        elif f.span == "pieces":
+            # the sites below the threshold, face-connected (the dual of the damaged sites' 3^d neighbourhood:
+            # a damaged band one site wide cuts them even where it runs diagonally)
+            whole = se & ~damaged
+            lab, _ = ndimage.label(whole.reshape(shape))
+            sizes = np.bincount(lab.ravel()[whole])[1:]
+            path = bool((sizes >= f.separation * se.sum()).sum() >= 2)
         elif f.span == "electrodes":
             start = np.unique(labels[li & (labels > 0)])
             path = bool(np.isin(labels[self.ce_near & (labels > 0)], start).any())
@@ -451,7 +458,7 @@ class CoupledSimulation(Simulation):
         """Phases 4–5: damage, Li following cracks (fluid Li: the bodies' wet clusters; elastic Li: crack sites
         turned Li), conductivity, and the failure checks (the first to hold ends the run, :attr:`failure`)."""
         m = self.model
-        m.compute_damage()
+        m.compute_damage(self.ec.damage_measure == "directional")
         dmg = m.field("dmg")
         if self.fluid is not None:
             self.update_li_bodies(dmg)
@@ -505,6 +512,10 @@ class CoupledSimulation(Simulation):
         out["potential_V"] = self.model.lattice.gather(self.cond.phi.to_numpy())
         out["current_density_A_m2"] = self.cond.current_density_field()
         out["li_fraction"] = np.where(self.roles.li, 1.0 + self.li_added / self.volume, 0.0)
+        if self.ec.damage_measure == "directional":  # the damage the coupling reads (the φ field is "damage")
+            self.model.compute_damage(directional=True)
+            out["damage_directional"] = self.model.field("dmg")
+            self.model.compute_damage()
         if self.fluid is not None:
             # a fluid site has no bonds: its stress is its body's pressure, −p I (the virial would read 0)
             lat = self.setup.lattice

@@ -197,3 +197,31 @@ def test_fluid_sites_carry_no_bond_and_hide_no_bridge():
             through |= fl[P + c]
         assert not (on & through & ~fl[Q]).any()
     assert walls > 0
+
+
+@pytest.mark.parametrize("span", ["point", "pieces", "electrodes"])
+def test_damage_rules_of_failure(span):
+    """The failure rules on a prescribed damage field (electrochem.failure.span), threshold 0.8: "point"
+    holds for any one electrolyte site at the threshold; "pieces" when the sites below it fall into two
+    face-connected pieces of ≥ 5 % of the electrolyte each, which a band one site wide does, also when it
+    runs diagonally, and a band that stops short of the far face does not; "electrodes" when damaged sites
+    join the Li to the counter electrode."""
+    sim = _sim(extra=f'[electrochem.failure]\nspan = "{span}"\n')
+    shape = sim.setup.lattice.shape
+    x = sim.setup.lattice.positions() / 0.2e-6
+    se = sim.roles.se
+    col = np.floor(x[:, 0]).astype(int)
+    row = np.floor(x[:, 1]).astype(int)
+
+    def holds(band):
+        return sim.check_failure(np.where(se & band, 1.0, 0.0))["damage_path"]
+
+    assert not holds(np.zeros(se.size, bool))
+    one = np.zeros(se.size, bool)
+    one[np.nonzero(se)[0][len(np.nonzero(se)[0]) // 2]] = True
+    vertical = col == shape[0] // 4  # from the anode layer to the top, away from the pit
+    short = vertical & (row < shape[1] - 4)
+    diagonal = col - row == 12  # one site wide, from the anode layer to the right face (a corner of 10 %)
+    expect = {"point": (True, True, True, True), "pieces": (False, True, False, True),
+              "electrodes": (False, True, False, False)}[span]
+    assert (holds(one), holds(vertical), holds(short), holds(diagonal)) == expect

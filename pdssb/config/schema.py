@@ -577,11 +577,20 @@ class Failure(Strict):
     damage_threshold: float = Field(default=0.8, gt=0, le=1)
     crack_depth: Optional[Length] = None
     # the damage rule: a connected path of damage ≥ damage_threshold from the Li to the counter electrode
-    # ("electrodes"), across the electrolyte between any two opposite faces ("any"), or any one site ("point")
-    span: Literal["electrodes", "any", "point"] = "electrodes"
+    # ("electrodes"), across the electrolyte between any two opposite faces ("any"), any one site ("point"),
+    # or sites at the threshold cutting the electrolyte into pieces of at least `separation` of it each
+    # ("pieces": disintegration read on the damage field)
+    span: Literal["electrodes", "any", "point", "pieces"] = "electrodes"
     # the electrolyte falls apart: its intact bonds hold it in two or more pieces, each at least
     # this fraction of the electrolyte sites (0 switches the check off)
     separation: float = Field(default=0.05, ge=0, lt=0.5)
+
+    @model_validator(mode="after")
+    def _pieces_need_a_size(self):
+        if self.span == "pieces" and self.separation == 0:
+            raise ValueError("span = \"pieces\" counts pieces of at least `separation` of the electrolyte: "
+                             "give it a fraction > 0")
+        return self
 
 
 class Electrochem(Strict):
@@ -596,6 +605,10 @@ class Electrochem(Strict):
     # free Li (outside prescribed-displacement regions) as a pressurised fluid, one pressure per connected
     # body (mechanics/fluid.py), or as elastic PMB bonds with an eigenstrain (docs/coupled_model.md)
     li_mechanics: Literal["fluid", "elastic"] = "fluid"
+    # the site damage the coupling reads (conductivity, Li following cracks, the failure path): "mean", the
+    # share of a site's bond stiffness lost (φ); "directional", the damage of its most damaged bond, the
+    # counterpart of a continuum damage variable (docs/coupled_model.md, "Damage measures")
+    damage_measure: Literal["mean", "directional"] = "mean"
     # damage past which Li follows a crack; false: Li stays where it is (seed 000's own model)
     li_follows_crack: Optional[float] = Field(default=0.8, gt=0, le=1)
 

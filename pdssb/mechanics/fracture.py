@@ -168,12 +168,16 @@ def damage_growth(hist: nd, before: nd) -> float:
 
 
 @ti.kernel
-def damage(mat: nd, bits: nd, allowed: nd, hist: nd, lin: nd, beta: nd, lawpair: nd, out: nd):
+def damage(mat: nd, bits: nd, allowed: nd, hist: nd, lin: nd, beta: nd, lawpair: nd, out: nd, directional: ti.i32):
     """φ_i = Σ β (1 − μ (1 − d)) / Σ β over the allowed bonds (those the geometry permits, pmb.init_bonds),
     d the stored bond damage.
 
     A bond cut by a pre-crack is allowed, so it counts as damage (a pre-crack is a crack); a bond
     that line of sight never created (it crosses void) is geometry, and does not.
+
+    ``directional`` ≠ 0: D_i = max over the allowed bonds of their damage (a cut bond 1), the loss of
+    secant stiffness in the site's most damaged direction: the counterpart of a continuum scalar damage,
+    which is the stiffness lost along the load (docs/coupled_model.md, "Damage measures").
     """
     for i in range(mat.shape[0]):
         d = 0.0
@@ -181,15 +185,20 @@ def damage(mat: nd, bits: nd, allowed: nd, hist: nd, lin: nd, beta: nd, lawpair:
         if mi != 0:
             tot = 0.0
             alive = 0.0
+            worst = 0.0
             for k in range(lin.shape[0]):
                 if bond_is_set(allowed, i, k):
                     mj = mat[i + lin[k]] & ID_MASK
                     tot += beta[k]
+                    dk = 1.0
                     if bond_is_set(bits, i, k):
+                        dk = 0.0
                         if ti.cast(lawpair[mi, mj][0], ti.i32) != BRITTLE:
-                            alive += beta[k] * (1.0 - stored_damage(hist, i, k))
-                        else:
-                            alive += beta[k]
-            if tot > 0:
+                            dk = stored_damage(hist, i, k)
+                    alive += beta[k] * (1.0 - dk)
+                    worst = ti.max(worst, dk)
+            if directional != 0:
+                d = worst
+            elif tot > 0:
                 d = 1.0 - alive / tot
         out[i] = d

@@ -356,9 +356,11 @@ class MechanicsModel:
                                    self.xlen, self.beta, self.cpair, self.lawpair, self.volume, self.dissipated)
         return int(n) // 2
 
-    def compute_damage(self) -> None:
+    def compute_damage(self, directional: bool = False) -> None:
+        """Site damage into ``dmg``: φ (the share of bond stiffness lost) or, ``directional``, the damage of
+        the site's most damaged bond (fracture.damage)."""
         fracture.damage(self.mat, self.bits, self.solid_allowed, self.hist, self.lin, self.beta, self.lawpair,
-                        self.dmg)
+                        self.dmg, int(directional))
 
     def compute_stress(self) -> None:
         stress.virial_stress(self.u, self.eps, self.mat, self.gcorr, self.bits, self.lin, self.xi, self.xlen,

@@ -48,6 +48,8 @@ class FieldSpec:
 
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
     FieldSpec("damage", "damage", "damage", "", "YlOrRd", lambda a: a, fixed=(0.0, 1.0)),
+    FieldSpec("damage_directional", "damage_directional", "damage, most damaged bond", "", "YlOrRd", lambda a: a,
+              fixed=(0.0, 1.0)),
     FieldSpec("von_mises", "von_mises_Pa", "von Mises stress", "MPa", "viridis", lambda a: a / 1e6),
     FieldSpec("hydrostatic", "hydrostatic_Pa", "hydrostatic stress", "MPa", "RdBu_r", lambda a: a / 1e6,
               symmetric=True),

@@ -102,6 +102,8 @@ def test_unloading_follows_the_secant_and_damage_never_heals():
     assert abs(at(0.0)) < 1e-9 * k2 * s0
     model.compute_damage()
     assert model.field("dmg")[centre] == pytest.approx(d3, abs=1e-4)  # no healing at rest
+    model.compute_damage(directional=True)  # every bond stretched alike: the most damaged bond has d(κ) too
+    assert model.field("dmg")[centre] == pytest.approx(d3, abs=1e-4)
     assert at(3 * s0) == pytest.approx((1 - d3) * k2 * 3 * s0, rel=1e-4)
     d6 = float(bl.damage_np(law, 6 * s0))
     assert at(6 * s0) == pytest.approx((1 - d6) * k2 * 6 * s0, rel=1e-4)

@@ -108,3 +108,22 @@ def test_li_filling_reforms_bonds_across_a_precrack_never_through_void():
         assert (after[idx[r, 14], k >> 5] >> (k & 31)) & 1 == 1  # ...and re-formed once the face site converted
         assert (after[idx[r, 4], k >> 5] >> (k & 31)) & 1 == 0  # across the slit: never
         assert (after[idx[r, 13], k >> 5] >> (k & 31)) & 1 == 0  # an unconverted site's cut bond stays cut
+
+
+def test_directional_damage_reads_a_crack_face_as_fully_damaged():
+    """The directional measure D_i = max over i's allowed bonds of their damage (a cut bond 1): a site on the
+    face of the pre-crack has lost the bonds across it, D = 1, while its mean φ is the share of those bonds
+    (0.3–0.5 in 2D, m = 3); a site one horizon away from both flaws is 0 in both measures, and so are the
+    sites beside the void slit (line of sight: geometry, not damage)."""
+    import numpy as np
+
+    lat, st, ids, cuts, model = _body_with_slit_and_precrack()
+    model.compute_damage()
+    mean = model.field("dmg").reshape(ids.shape).copy()
+    model.compute_damage(directional=True)
+    worst = model.field("dmg").reshape(ids.shape)
+    assert np.all(worst[2:6, 14] == 1.0) and np.all(worst[2:6, 15] == 1.0)
+    assert 0.3 < mean[2:6, 14].min() and mean[2:6, 14].max() < 0.5
+    assert worst[:8, 4].max() == 0.0 and worst[:8, 6].max() == 0.0
+    assert worst[15:, 10].max() == 0.0 and mean[15:, 10].max() == 0.0
+    assert np.all(worst >= mean)
