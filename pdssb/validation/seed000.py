@@ -193,9 +193,15 @@ def compare(results: dict[str, dict]) -> dict:
         rows[g] = dict(failure_time_ratio=(ft / p["failure_time_s"]) if ft else None,
                        von_mises_ratio=(vm / p["von_mises_max_12s_MPa"]) if vm is not None else None)
     have = [g for g in PAPER_CRACK_ORDER if g in results and results[g].get("bonds_broken_12s") is not None]
-    ours = sorted(have, key=lambda g: -results[g]["bonds_broken_12s"])
+    # broken bonds first; softening bonds that have not broken yet are ranked by their damage
+    ours = sorted(have, key=lambda g: (-results[g]["bonds_broken_12s"], -(results[g].get("damage_sum_12s") or 0.0)))
     paper = [g for g in PAPER_CRACK_ORDER if g in have]
-    return dict(ratios=rows, crack_order_12s=ours, paper_crack_order_12s=paper, crack_order_agrees=ours == paper)
+    timed = [g for g in GEOMETRIES if g in results]
+    inf = float("inf")
+    fail_ours = sorted(timed, key=lambda g: results[g].get("failure_time_s") or inf)
+    fail_paper = sorted(timed, key=lambda g: PAPER[g]["failure_time_s"])
+    return dict(ratios=rows, crack_order_12s=ours, paper_crack_order_12s=paper, crack_order_agrees=ours == paper,
+                failure_order=fail_ours, paper_failure_order=fail_paper, failure_order_agrees=fail_ours == fail_paper)
 
 
 def table_markdown(results: dict[str, dict], cmp: dict) -> str:
@@ -219,8 +225,13 @@ def table_markdown(results: dict[str, dict], cmp: dict) -> str:
             f"| {f(r.get('von_mises_max_12s_MPa'))} | {f(c['von_mises_ratio'], '{:.2f}')} | {f(r.get('damage_sum_12s'))} "
             f"| {r.get('bonds_broken_12s', '—')} | {f(r.get('crack_area_12s_um2'))} |")
     lines.append("")
-    lines.append(f"Crack amount at 12 s, largest first — paper: {', '.join(cmp['paper_crack_order_12s'])}; "
-                 f"pdssb: {', '.join(cmp['crack_order_12s'])} ({'agrees' if cmp['crack_order_agrees'] else 'differs'}).")
+    lines.append(f"Crack amount at 12 s (broken bonds, then Σ damage), largest first — paper: "
+                 f"{', '.join(cmp['paper_crack_order_12s'])}; pdssb: {', '.join(cmp['crack_order_12s'])} "
+                 f"({'agrees' if cmp['crack_order_agrees'] else 'differs'}).")
+    if cmp.get("failure_order"):
+        lines.append("")
+        lines.append(f"Failure order, first first — paper: {', '.join(cmp['paper_failure_order'])}; pdssb: "
+                     f"{', '.join(cmp['failure_order'])} ({'agrees' if cmp['failure_order_agrees'] else 'differs'}).")
     return "\n".join(lines) + "\n"
 
 
