@@ -9,65 +9,19 @@ from pdssb.coupled import CoupledSimulation
 from pdssb.errors import InputError
 from pdssb.mechanics.bonds import bond_bit
 
+from .scenes import li_pit
+
 LI_YIELD_PA = 0.4e6  # seed 000, Table 1
 
-PIT = '''
-title = "tiny Li-filled pit"
-[domain]
-dim = 2
-size = ["6 um", "6.6 um"]
-dx = "DX"
-plane = "strain"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-fracture_energy = "GC"
-[materials.Li]
-base = "Li"
-[[interfaces]]
-materials = ["LAGP", "Li"]
-breakable = false
-[[bodies]]
-material = "LAGP"
-[[bodies]]
-material = "Li"
-shape = { type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.6 um"] }
-[[defects]]
-type = "semi_sphere"
-face = "-y"
-center = ["3 um", "0.6 um"]
-radius = "1 um"
-fill = "Li"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.6 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[solver]
-method = "direct"
-tolerance = 1e-6
-[electrochem]
-counter_electrode = "top"
-control = { mode = "voltage", value = "0.135 V" }
-kinetics = { model = "butler_volmer", exchange_current_density = "0.01 mA cm^-2" }
-deposition = "fluid"
-li_follows_crack = 0.35
-t_end = "TEND"
-dt = "5 s"
-max_eigenstrain_increment = 5e-4
-'''
+
+
+
+def _pit(t_end="10 s", gc="9.45 J m^-2", dx="0.2 um") -> str:
+    return li_pit(t_end=t_end, fracture_energy=gc, dx_um=float(dx.split()[0]))
 
 
 def _sim(t_end="10 s", gc="9.45 J m^-2", dx="0.2 um", extra=""):
-    text = PIT.replace("TEND", t_end).replace("GC", gc).replace("DX", dx) + extra
+    text = _pit(t_end, gc, dx) + extra
     return CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
 
 
@@ -133,7 +87,7 @@ def test_elastic_li_fills_cracks_by_conversion():
 type = "segment"
 points = [["3.1 um", "1.6 um"], ["3.1 um", "3.4 um"]]
 '''
-    text = PIT.replace("TEND", "1 s").replace("GC", "9.45 J m^-2").replace("DX", "0.2 um") + crack
+    text = _pit("1 s") + crack
     text = text.replace('deposition = "fluid"', 'deposition = "fluid"\nli_mechanics = "elastic"')
     sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
     assert sim.fluid is None and sim.setup.fluid is None
@@ -150,7 +104,7 @@ points = [["3.1 um", "1.6 um"], ["3.1 um", "3.4 um"]]
 def test_first_break_is_bracketed():
     """With first_break_resolution the step in which the first bonds break is halved until it is at most
     that long: the summary brackets the first break to 0.1 s (the scene's Δt is 5 s)."""
-    text = PIT.replace("TEND", "12 s").replace("GC", "0.0007 J m^-2").replace("DX", "0.3 um")
+    text = _pit("12 s", "0.0007 J m^-2", "0.3 um")
     text = text.replace('dt = "5 s"', 'dt = "5 s"\nfirst_break_resolution = "0.1 s"')
     sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
     sim.run(None)
@@ -163,7 +117,7 @@ def test_first_break_is_bracketed():
 
 def test_fluid_li_needs_one_lithium_material():
     """Two free lithium materials (two bulk moduli) are refused with a one-line error naming the field."""
-    text = PIT.replace("TEND", "1 s").replace("GC", "9.45 J m^-2").replace("DX", "0.2 um")
+    text = _pit("1 s")
     text = text.replace('[[bodies]]\nmaterial = "Li"', '[materials.Li2]\nbase = "Li"\n[[bodies]]\nmaterial = "Li"', 1)
     text = text.replace('fill = "Li"', 'fill = "Li2"').replace('depth = "0.6 um"', 'depth = "0.4 um"')  # a free Li row
     with pytest.raises(InputError) as err:

@@ -19,69 +19,14 @@ from pdssb.config.loader import load_scene
 from pdssb.config.resolve import resolve
 from pdssb.coupled import CoupledSimulation
 
-SCENE = '''
-title = "coarse seed-000 pit"
-[domain]
-dim = 2
-size = ["6 um", "6.6 um"]
-dx = "0.3 um"
-plane = "strain"
-thickness = "1 um"
-[materials.LAGP]
-base = "LAGP"
-fracture_energy = "0.002 J m^-2"
-[materials.Li]
-base = "Li"
-[[interfaces]]
-materials = ["LAGP", "Li"]
-breakable = false
-[[bodies]]
-material = "LAGP"
-[[bodies]]
-material = "Li"
-shape = { type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.6 um"] }
-DEFECT
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.6 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[solver]
-method = "direct"
-tolerance = 1e-4
-[electrochem]
-counter_electrode = "top"
-control = { mode = "voltage", value = "VOLTAGE" }
-kinetics = { model = "butler_volmer", exchange_current_density = "0.01 mA cm^-2" }
-deposition = "fluid"
-li_follows_crack = 0.35
-t_end = "TEND"
-dt = "5 s"
-max_eigenstrain_increment = 5e-4
-[output]
-checkpoint = false
-'''
-PIT = '''[[defects]]
-type = "semi_sphere"
-face = "-y"
-center = ["3 um", "0.6 um"]
-radius = "1 um"
-fill = "Li"'''
-
+from ..scenes import li_pit
 
 VOLTAGES = (0.135, 0.17, 0.2)
 
 
 def _run(tmp_path: Path, voltage: str, defect: bool, t_end: float) -> dict:
-    text = SCENE.replace("DEFECT", PIT if defect else "").replace("VOLTAGE", voltage).replace("TEND", f"{t_end:g} s")
+    text = li_pit(title="coarse seed-000 pit", dx_um=0.3, fracture_energy="0.002 J m^-2", tolerance=1e-4,
+                  voltage=voltage, t_end=f"{t_end:g} s", defect=defect, output="[output]\ncheckpoint = false\n")
     path = tmp_path / f"scene_{voltage.split()[0]}_{int(defect)}.toml"
     path.write_text(text)
     sim = CoupledSimulation(resolve(load_scene(path), tmp_path), "f64")
