@@ -117,6 +117,7 @@ class MechanicsModel:
         self.force_floor2 = (100.0 * float(np.finfo(self.np_float).eps) * unit) ** 2 * lattice.n_sites
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
+        self.equilibrium_solves = 0  # calls of relax (the cost unit of a quasi-static run; pdssb bench --case coupled)
         self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
         # confined Li as a pressurised fluid (fluid.py) when the pair table has a fluid id
         self.fluid = FluidLi(self, table.fluid_bulk_modulus) if table.fluid_id is not None else None
@@ -268,6 +269,7 @@ class MechanicsModel:
         far past their strength before the body has followed, and damage grown on that unphysical iterate
         would be kept; from the predicted state the damage then grows with the stretches.
         """
+        self.equilibrium_solves += 1
         if self.softening and self.damage_grows:
             self.damage_grows = False
             try:
