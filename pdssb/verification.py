@@ -278,7 +278,7 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     grid = dmg.reshape(shape)
     path = np.where(grid.max(axis=1) > 0.3, grid.argmax(axis=1), -1)
     return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters,
-                damage_field=dmg)
+                damage_field=dmg, bits=model.lattice.gather(model.bits.to_numpy()), solver_stats=dict(model.solver.stats))
 
 
 def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) -> int:

@@ -10,15 +10,16 @@ Every solver has
 - ``state(prefix)`` / ``load(arrays, prefix)``: what a checkpoint needs for a bitwise resume;
 - ``stats``: counters over the run (a checkpoint carries them).
 
-The peers: :class:`~.adr.ADRSolver` (adaptive dynamic relaxation in Taichi kernels, any backend) and
+The peers: :class:`~.adr.ADRSolver` (adaptive dynamic relaxation in Taichi kernels, any backend),
 :class:`~.newton.NewtonSolver` (Newton–PCG on the host factorisation of the bond stiffness:
-assembly.py, support.py, factor.py, newton.py). A solver takes the model as an argument and imports
+assembly.py, support.py, factor.py, newton.py) and :class:`~.device.DeviceNewtonSolver` (Newton steps
+with matrix-free Jacobi-PCG in Taichi kernels, the scalars on the device). A solver takes the model as an argument and imports
 nothing of mechanics/model.py.
 """
 
 from __future__ import annotations
 
-METHODS = ("adr", "direct")
+METHODS = ("adr", "direct", "device")
 
 
 def make_solver(model, method: str = "adr", preconditioner: str = "auto"):
@@ -31,4 +32,8 @@ def make_solver(model, method: str = "adr", preconditioner: str = "auto"):
         from .newton import NewtonSolver
 
         return NewtonSolver(model, preconditioner=preconditioner)
+    if method == "device":
+        from .device import DeviceNewtonSolver
+
+        return DeviceNewtonSolver(model)
     raise ValueError(f"unknown equilibrium solver {method!r} (use {', '.join(METHODS)})")
