@@ -144,8 +144,8 @@ class MechanicsModel:
             self._saved = None  # save/restore copies are made again for the new shape
 
     def use_solver(self, method: str, preconditioner: str = "auto") -> None:
-        """Reach equilibrium with the solver of ``solver.method`` (solvers/): "adr" or "direct" (Newton–PCG on
-        the host factorisation, with ``preconditioner``)."""
+        """Reach equilibrium with the solver of ``solver.method`` (solvers/): "adr", "direct" (Newton–PCG on
+        the host factorisation, with ``preconditioner``) or "device" (Newton with matrix-free PCG in kernels)."""
         self.solver = make_solver(self, method, preconditioner)
 
 
