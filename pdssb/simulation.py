@@ -306,13 +306,13 @@ class Simulation:
             "von_mises_max_MPa": last.get("von_mises_max_MPa"),
             "strain_energy_J": last.get("strain_energy_J"),
             "wall_time_s": wall,
-            **({"solver": self.solver_counts()} if self.model.solver.method == "direct" else {}),
+            **({"solver": self.solver_counts()} if self.model.solver.method in ("direct", "device") else {}),
         }
 
     def solver_counts(self) -> dict[str, int]:
-        """What the direct solver did over the run (a checkpoint carries the counters): Newton steps (on
-        the reference K and, of them, on the current tangent), factorisations, CG iterations, ADR
-        fall-backs, and the unknowns shifted as unsupported at the last refresh."""
+        """What the Newton solver (direct or device) did over the run (a checkpoint carries the direct one's
+        counters): Newton steps (on the reference K and, of them, on the current tangent), factorisations,
+        CG iterations, ADR fall-backs, and the unknowns shifted as unsupported at the last refresh."""
         st = self.model.solver.stats
         return {"newton_steps": int(st.get("outer_iterations", 0)),
                 "current_tangent_steps": int(st.get("tangent_steps", 0)),
