@@ -94,7 +94,7 @@ def throughput_cli(case: str, size: int, steps: int, precision: str, arch: str, 
     from .perf import records as R
 
     if case != "pmb-cube":
-        raise InputError("--case", f"unknown case '{case}' (available: pmb-cube)")
+        raise InputError("--case", f"unknown case '{case}' (available: pmb-cube, coupled)")
     if not 2 <= size <= 2000:
         raise InputError("--size", "must lie between 2 and 2000")
     if not 1 <= steps <= 1_000_000:
@@ -122,6 +122,36 @@ def throughput_cli(case: str, size: int, steps: int, precision: str, arch: str, 
         res["recorded"] = rec
         console.print(f"recorded {R.describe_key(rec)} {METRIC}={rec['value']:.3e} → {path}", markup=False,
                       highlight=False, soft_wrap=True)
+    return res
+
+
+def coupled_cli(geometry: str, scene: Path | None, dx_um: float | None, method: str | None, arch: str,
+                t_end_s: float | None, console) -> dict:
+    """``pdssb bench --case coupled``: a seed-000 scene (or ``scene``) at Δx = ``dx_um`` µm to failure
+    (perf/coupled.py), with the machine and commit it ran on."""
+    from .errors import InputError
+    from .perf import records as R
+    from .perf.coupled import GEOMETRIES, coupled_bench, scene_path
+
+    if geometry not in GEOMETRIES:
+        raise InputError("--geometry", f"unknown geometry '{geometry}' (use {', '.join(GEOMETRIES)})")
+    if dx_um is None or not 0.0 < dx_um <= 10.0:
+        raise InputError("--dx", "the coupled case needs a lattice spacing in µm, above 0 and at most 10")
+    if t_end_s is not None and not t_end_s > 0.0:
+        raise InputError("--t-end", "must be a positive time in seconds")
+    path = scene if scene is not None else scene_path(geometry)
+    if not path.is_file():
+        raise InputError(str(path), "scene not found")
+    command = (f"pdssb bench --case coupled --dx {dx_um:g} --arch {arch}"
+               + (f" --scene {scene}" if scene is not None else f" --geometry {geometry}")
+               + (f" --method {method}" if method else "") + (f" --t-end {t_end_s:g}" if t_end_s else ""))
+    res = coupled_bench(path, dx_um, method, t_end_s, arch)
+    res.update(R.provenance(command))
+    fail = (f"failure at {res['failure_time_s']:.6g} s ({res['failure_cause']})" if res["failure_time_s"] is not None
+            else f"no failure by {res['time_s']} s")
+    res["text"] = (f"pdssb coupled: {path.name} dx={dx_um:g} um sites={res['sites']} method={res['method']} "
+                   f"arch={res['arch']}: {fail}, wall_s={res['wall_s']:.1f} steps={res['steps']} "
+                   f"equilibrium_solves={res['equilibrium_solves']} bonds_broken={res['bonds_broken']}")
     return res
 
 

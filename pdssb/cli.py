@@ -158,10 +158,10 @@ def sweep(
 
 @app.command()
 def bench(
-    case: str = typer.Option("pmb-cube", help="benchmark case (pmb-cube)"),
+    case: str = typer.Option("pmb-cube", help="benchmark case: pmb-cube (force kernel) or coupled (time to failure)"),
     size: int = typer.Option(40, help="N: the cube has (N+1)^3 sites"),
     steps: int = typer.Option(100, help="time steps to time"),
-    precision: str = typer.Option("f32", help="f32 or f64"),
+    precision: Optional[str] = typer.Option(None, help="f32 or f64 (pmb-cube: default f32; coupled: the scene's)"),
     arch: str = typer.Option("auto", help="cpu, gpu or auto"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON on stdout"),
     viewer: bool = typer.Option(False, "--viewer", help="time the viewer instead: frames/s, 2D image and 3D particles"),
@@ -181,6 +181,12 @@ def bench(
                                                 "cold, warm, values changed, dx/2"),
     scaling: bool = typer.Option(False, "--scaling", help="conduction and equilibrium solve time at 3 sizes"),
     scaling_sizes: str = typer.Option("40,80,160", "--scaling-sizes", help="--scaling: n per side of the 2D cell"),
+    dx: Optional[float] = typer.Option(None, "--dx", help="coupled: lattice spacing in µm"),
+    geometry: str = typer.Option("semi_sphere", help="coupled: the seed-000 defect (semi_sphere, cube, pyramid, "
+                                                     "semi_ellipsoid)"),
+    scene: Optional[Path] = typer.Option(None, "--scene", help="coupled: this scene instead of the seed-000 one"),
+    method: Optional[str] = typer.Option(None, "--method", help="coupled: solver.method (default: the scene's)"),
+    t_end: Optional[float] = typer.Option(None, "--t-end", help="coupled: end time in s (default: the scene's)"),
     scaling_solvers: Optional[str] = typer.Option(None, "--scaling-solvers",
                                                   help="--scaling: comma-separated subset of conduction/pcg, "
                                                        "conduction/lu, conduction/amg, mechanics/adr, mechanics/lu, "
@@ -203,12 +209,20 @@ def bench(
             raise InputError("--tolerance", "must lie between 0 and 1 (0.2 = 20 %)")
         if not 1 <= repeat <= 100:
             raise InputError("--repeat", "must lie between 1 and 100")
+        if case == "coupled" and (modes or check or record):
+            raise InputError(modes[0] if modes else ("--check" if check else "--record"),
+                             "does not apply to the coupled case")
+        if case == "coupled" and precision is not None:
+            raise InputError("--precision", "the coupled case runs at the scene's solver.precision")
+        precision = precision or "f32"
         if precision not in ("f32", "f64"):
             raise InputError("--precision", f"unknown precision '{precision}' (use f32 or f64)")
         if memory:
             res = B.memory_cli(B.parse_sizes(memory_sizes, 4, "--memory-sizes"), not no_direct, arch, err)
         elif startup is not None:
             res = B.startup_cli(startup, arch, err)
+        elif case == "coupled":
+            res = B.coupled_cli(geometry, scene, dx, method, arch, t_end, err)
         elif scaling:
             res = B.scaling_cli(B.parse_sizes(scaling_sizes, 3, "--scaling-sizes"), precision, arch, err,
                                 scaling_solvers, repeat if repeat > 1 else 3)  # default: best of 3

@@ -45,8 +45,8 @@ class Simulation:
                                     setup.thickness, precision, setup.scene.domain.surface_correction,
                                     setup.precrack_cuts)
         self.model.set_boundary(setup.fixmask, setup.u_bc, setup.v_bc, setup.body)
-        if setup.scene.solver.method == "direct" and setup.scene.solver.kind == "quasi_static":
-            self.model.use_direct_solver(setup.scene.solver.preconditioner)
+        if setup.scene.solver.kind == "quasi_static":
+            self.model.use_solver(setup.scene.solver.method, setup.scene.solver.preconditioner)
         se = role_codes(setup.roles_by_id())[setup.material_ids] == SE
         self.report_mask = se if se.any() else setup.material_ids != 0
         self.has_eigenstrain = bool(np.any(setup.eigenstrain))
@@ -74,12 +74,12 @@ class Simulation:
         return arrays, scalars
 
     def solver_state(self) -> dict[str, np.ndarray]:
-        """The direct solver's matrices (its preconditioner is part of the state for a bitwise resume)."""
-        return self.model.direct.state("direct.") if self.model.direct is not None else {}
+        """The equilibrium solver's cache (the direct solver's matrices: its preconditioner is part of the state
+        for a bitwise resume)."""
+        return self.model.solver.state("direct.")
 
     def load_solver_state(self, arrays: dict[str, np.ndarray]) -> None:
-        if self.model.direct is not None:
-            self.model.direct.load(arrays, "direct.")
+        self.model.solver.load(arrays, "direct.")
 
     def load_state(self, step: int, arrays: dict[str, np.ndarray], scalars: dict,
                    records: list[dict] | None = None) -> None:
@@ -306,14 +306,14 @@ class Simulation:
             "von_mises_max_MPa": last.get("von_mises_max_MPa"),
             "strain_energy_J": last.get("strain_energy_J"),
             "wall_time_s": wall,
-            **({"solver": self.solver_counts()} if self.model.direct is not None else {}),
+            **({"solver": self.solver_counts()} if self.model.solver.method in ("direct", "device") else {}),
         }
 
     def solver_counts(self) -> dict[str, int]:
-        """What the direct solver did over the run (a checkpoint carries the counters): Newton steps (on
-        the reference K and, of them, on the current tangent), factorisations, CG iterations, ADR
-        fall-backs, and the unknowns shifted as unsupported at the last refresh."""
-        st = self.model.direct.stats
+        """What the Newton solver (direct or device) did over the run (a checkpoint carries the direct one's
+        counters): Newton steps (on the reference K and, of them, on the current tangent), factorisations,
+        CG iterations, ADR fall-backs, and the unknowns shifted as unsupported at the last refresh."""
+        st = self.model.solver.stats
         return {"newton_steps": int(st.get("outer_iterations", 0)),
                 "current_tangent_steps": int(st.get("tangent_steps", 0)),
                 "factorisations": int(st.get("factorisations", 0)),

@@ -62,8 +62,7 @@ def uniaxial_tension(setting: str, width: int, length: int | None = None, strain
         mid = left & (np.abs(x[:, a] - x[:, a].mean()) < 0.6 * dx)
         fix[mid] |= 1 << a
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-    if method == "direct":
-        model.use_direct_solver(preconditioner)
+    model.use_solver(method, preconditioner)
     res = model.relax(1e-9, 200_000)
     u = model.field("u")
     mid = (x[:, 0] > lx / 3) & (x[:, 0] < 2 * lx / 3)
@@ -75,7 +74,7 @@ def uniaxial_tension(setting: str, width: int, length: int | None = None, strain
     nu = PD_POISSON[setting]
     expected = E_REF / (1 - nu**2) if setting == "strain" else E_REF
     return dict(modulus=reaction / area / eps, expected=expected, converged=res.converged, iterations=res.iterations,
-                solver_stats=dict(model.direct.stats) if model.direct is not None else {})
+                solver_stats=dict(model.solver.stats))
 
 
 def bimaterial_bar(stiffness_ratio: float, width: int = 30, length: int = 80, strain: float = 1e-4) -> dict:
@@ -217,7 +216,7 @@ def softening_bar(setting: str, law: str, strength: float, gc: float, width: int
     for a in range(1, dim):
         fix[mid] |= 1 << a
     area = width * dx * (h if dim == 2 else width * dx)
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     path = list(strains) + ([unload_to] if unload_to is not None else [])
     stress = []
     for eps in path:
@@ -264,8 +263,7 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     u_bc[top, 1] = 0.5 * opening
     u_bc[bottom, 1] = -0.5 * opening
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-    if method == "direct":
-        model.use_direct_solver(preconditioner)
+    model.use_solver(method, preconditioner)
     total_iters = 0
 
     def apply(lam):
@@ -280,7 +278,7 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     grid = dmg.reshape(shape)
     path = np.where(grid.max(axis=1) > 0.3, grid.argmax(axis=1), -1)
     return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters,
-                damage_field=dmg)
+                damage_field=dmg, bits=model.lattice.gather(model.bits.to_numpy()), solver_stats=dict(model.solver.stats))
 
 
 def _intact_crossing(model: MechanicsModel, x: np.ndarray, upper: np.ndarray) -> int:
@@ -404,7 +402,7 @@ def edge_crack_opening(kind: str, crack_sites: int, width_ratio: float = 5.0, he
     fix[lower & (ix == nx - 1)] = 1
     zero = np.zeros_like(body)
     model.set_boundary(fix, zero, zero, body)
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     res = model.relax(1e-9, 200_000)
     uy = model.field("u")[:, 1].reshape(shape)
     opening = uy[:a, nh + w] - uy[:a, nh - 1]
@@ -495,7 +493,7 @@ def klinsmann_rate(crack_sites: int, kind: str = "edge", current_density: float 
         fix[(ix == px) & (iy == py)] = mask
     zero = np.zeros((lattice.n_sites, 2))
     model.set_boundary(fix, zero, zero, zero)
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     bits, allowed = model.bits.to_numpy(), model.allowed.to_numpy()
     cut = (allowed & ~bits).any(axis=1)
     fluid = model.fluid

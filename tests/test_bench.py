@@ -139,3 +139,29 @@ def test_startup_scene_with_changed_values(tmp_path):
     scene = load_scene(path)
     assert len(changes) == 1 and scene.domain.dx == pytest.approx(0.1e-6)
     assert scene.electrochem.control.value == pytest.approx(0.135)
+
+
+def test_coupled_case_prints_one_consistent_json_line():
+    """`--case coupled` runs the seed-000 semi-sphere for 1 s (no failure yet) and prints its figures with
+    the machine and commit; every coupled step solves equilibrium at least once."""
+    res = CliRunner().invoke(app, ["bench", "--case", "coupled", "--dx", "0.2", "--t-end", "1", "--arch", "cpu",
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    fig = json.loads(res.stdout.strip().splitlines()[-1])
+    assert fig["case"] == "coupled" and fig["dx_um"] == 0.2 and fig["arch"] == "cpu"
+    assert fig["sites"] == 50 * 53  # 10 µm × 10.6 µm at 0.2 µm
+    assert fig["method"] == "direct" and fig["status"] == "completed"
+    assert fig["time_s"] == pytest.approx(1.0) and fig["failure_time_s"] is None and fig["failure_cause"] is None
+    assert fig["steps"] >= 1 and fig["equilibrium_solves"] >= fig["steps"] and fig["bonds_broken"] >= 0
+    assert fig["wall_s"] > 0
+    assert fig["date"] and fig["machine"] and fig["commit"] and fig["command"].startswith("pdssb bench --case coupled")
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--dx", "0"], "--dx"), ([], "--dx"), (["--dx", "0.2", "--geometry", "sphere"], "--geometry"),
+    (["--dx", "0.2", "--t-end", "-1"], "--t-end"), (["--dx", "0.2", "--record"], "--record"),
+    (["--dx", "0.2", "--method", "newton"], "solver.method"),
+])
+def test_coupled_case_refuses_bad_input(args, field):
+    res = CliRunner().invoke(app, ["bench", "--case", "coupled", "--arch", "cpu", *args])
+    assert res.exit_code == 2 and field in res.output, res.output

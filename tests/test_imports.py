@@ -111,3 +111,26 @@ def test_the_checker_sees_lazy_relative_imports_and_cycles():
     graph = {"p.a": {"p.b"}, "p.b": {"p.sub.c"}, "p.sub.c": {"p.a"}, "p.sub": set()}
     assert find_cycle(graph) == ["p.a", "p.b", "p.sub.c", "p.a"]
     assert find_cycle({"p.a": {"p.b"}, "p.b": set()}) is None
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module that ``start`` imports, directly or through others."""
+    seen, stack = set(), [start]
+    while stack:
+        for nxt in graph.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def test_equilibrium_solvers_and_the_mechanics_model_import_each_other_one_way():
+    """The model picks its solver through the factory (mechanics.solvers); no solver imports the model,
+    directly or through others: a solver takes the model as an argument."""
+    graph = import_graph()
+    solvers = sorted(n for n in graph if n.startswith("pdssb.mechanics.solvers"))
+    assert {"pdssb.mechanics.solvers.adr", "pdssb.mechanics.solvers.newton"} <= set(solvers)
+    for name in solvers:
+        assert "pdssb.mechanics.model" not in reachable(graph, name), f"{name} imports the mechanics model"
+    assert "pdssb.mechanics.solvers" in graph["pdssb.mechanics.model"]
+    assert reachable({"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": set()}, "p.a") == {"p.b", "p.c"}

@@ -407,9 +407,10 @@ class Eigenstrain(Strict):
 # ---------------------------------------------------------------- solver, output
 class Solver(Strict):
     kind: Literal["quasi_static", "dynamic"] = "quasi_static"
-    # quasi-static equilibrium: adaptive dynamic relaxation (any body, any backend), or a sparse
-    # factorisation + PCG on the host (needs prescribed displacements that remove rigid modes)
-    method: Literal["adr", "direct"] = "adr"
+    # quasi-static equilibrium (mechanics/solvers/): adaptive dynamic relaxation (any body, any backend), a
+    # sparse factorisation + PCG on the host (needs prescribed displacements that remove rigid modes), or
+    # Newton steps with matrix-free Jacobi-PCG in Taichi kernels (device; conduction by the Taichi PCG)
+    method: Literal["adr", "direct", "device"] = "adr"
     # method = "direct": preconditioner of its conjugate-gradient solves; "auto" takes the sparse LU
     # up to 20 000 unknowns and smoothed-aggregation algebraic multigrid above (linalg.py)
     preconditioner: Literal["auto", "lu", "amg"] = "auto"

@@ -22,6 +22,7 @@ from .bond_table import BondTable
 from .bonds import intact_pairs
 from .fluid import FluidLi, crossings, fluid_sight
 from .relax import RelaxResult
+from .solvers import make_solver
 
 
 def _alloc_like(arr):
@@ -117,7 +118,8 @@ class MechanicsModel:
         self.force_floor2 = (100.0 * float(np.finfo(self.np_float).eps) * unit) ** 2 * lattice.n_sites
         self.load = 1.0  # scale on prescribed displacements and body forces (quasi-static ramp)
         self.time = 0.0
-        self.direct = None  # a DirectSolver when the scene asks for solver.method = "direct"
+        self.equilibrium_solves = 0  # calls of relax (the cost unit of a quasi-static run; pdssb bench --case coupled)
+        self.solver = make_solver(self, "adr")  # the equilibrium solver (solvers/): use_solver picks another
         # confined Li as a pressurised fluid (fluid.py) when the pair table has a fluid id
         self.fluid = FluidLi(self, table.fluid_bulk_modulus) if table.fluid_id is not None else None
         self._saved = None  # device copies of SAVED (save/restore), made on first use
@@ -141,11 +143,11 @@ class MechanicsModel:
             self.eps.fill(0)
             self._saved = None  # save/restore copies are made again for the new shape
 
-    def use_direct_solver(self, preconditioner: str = "auto") -> None:
-        """Reach equilibrium by Newton steps solved with preconditioned CG (direct.py) instead of ADR."""
-        from .direct import DirectSolver
+    def use_solver(self, method: str, preconditioner: str = "auto") -> None:
+        """Reach equilibrium with the solver of ``solver.method`` (solvers/): "adr", "direct" (Newton–PCG on
+        the host factorisation, with ``preconditioner``) or "device" (Newton with matrix-free PCG in kernels)."""
+        self.solver = make_solver(self, method, preconditioner)
 
-        self.direct = DirectSolver(self, preconditioner=preconditioner)
 
     # ------------------------------------------------------------ set-up
     def _init_bonds(self, cuts: np.ndarray | None) -> None:
@@ -258,16 +260,16 @@ class MechanicsModel:
             self.fluid.add_forces(with_abs)
 
     def relax(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
-        """ADR to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|), warm-started.
-
-        With the direct solver the same criterion is met by Newton–PCG steps (direct.py); should they
-        stall (a near-mechanism: sites left with too few bonds), ADR takes over from where they are.
+        """Equilibrium to ‖F‖ ≤ tolerance·‖F_abs‖ (F: net force on free DOFs, F_abs: Σ|bond forces|),
+        warm-started, by :attr:`solver` (ADR: at most ``max_iterations`` sweeps, the residual read every
+        ``check_every``).
 
         With softening bonds the load change since the last equilibrium is first taken with their damage
         held (an elastic predictor): a moved boundary or a new eigenstrain stretches the bonds next to it
         far past their strength before the body has followed, and damage grown on that unphysical iterate
         would be kept; from the predicted state the damage then grows with the stretches.
         """
+        self.equilibrium_solves += 1
         if self.softening and self.damage_grows:
             self.damage_grows = False
             try:
@@ -277,39 +279,7 @@ class MechanicsModel:
         return self._relax(tolerance, max_iterations, check_every)
 
     def _relax(self, tolerance: float, max_iterations: int, check_every: int) -> RelaxResult:
-        if self.direct is not None:
-            r = self.direct.relax(tolerance)
-            if r.converged:
-                return r
-            self.direct.stats["adr_fallbacks"] = self.direct.stats.get("adr_fallbacks", 0) + 1
-            a = self._adr(tolerance, max_iterations, check_every)
-            return RelaxResult(r.iterations + a.iterations, a.residual, a.converged)
-        return self._adr(tolerance, max_iterations, check_every)
-
-    def _adr(self, tolerance: float, max_iterations: int, check_every: int = 25) -> RelaxResult:
-        self.impose_boundary()
-        self.v.fill(0)  # ADR restarts its fictitious dynamics from rest
-        if self.fluid is not None and self.fluid.n_bodies:  # the pressure's stiffness keeps the scheme stable
-            self.update_fictitious_density()
-            self.lam.from_numpy(self.fluid.stiffen_density(self.lam.to_numpy(), self.fixmask.to_numpy()))
-        it, res = 0, float("inf")
-        while it < max_iterations:
-            self.compute_forces()
-            adr.adr_partials(self.u, self.v, self.force, self.force_old, self.lam, self.mat, self.fixmask,
-                             self.fabs, self.part, self.dim)
-            adr.adr_reduce(self.part, self.stats)
-            if it % check_every == 0:
-                s = self.stats.to_numpy()
-                res = 0.0 if s[3] == 0 else float(np.sqrt(s[3] / s[4])) if s[4] > 0 else float("inf")
-                at_rest = s[3] <= self.force_floor2 and s[4] <= self.force_floor2
-                if not np.isfinite(res) and not at_rest:
-                    raise FloatingPointError("ADR residual is not finite")
-                if res <= tolerance or at_rest:
-                    return RelaxResult(it, res, True)
-            adr.adr_update(self.u, self.v, self.force, self.force_old, self.lam, self.mat, self.fixmask,
-                           self.stats, int(it == 0), self.dim)
-            it += 1
-        return RelaxResult(it, res, False)
+        return self.solver.relax(self, tolerance, max_iterations, check_every)
 
     def max_stretch_ratio(self) -> float:
         return float(fracture.max_stretch_ratio(self.u, self.eps, self.mat, self.bits, self.lin, self.xi, self.xlen,

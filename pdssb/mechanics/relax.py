@@ -1,4 +1,4 @@
-"""What an equilibrium solve returns, whichever solver ran it (ADR in model.py, Newton–PCG in direct.py)."""
+"""What an equilibrium solve returns, whichever solver ran it (mechanics/solvers/)."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def _build(kind: str, dim: int, n: int, precision: str, method: str):
         m = sim.model
         m.load = 1.0
         m.set_field("eps", setup.eigenstrain if np.any(setup.eigenstrain) else np.zeros(setup.lattice.n_sites))
-        m.direct._refresh()  # assemble K and factorise it, as the first relax does
+        m.solver.cache.refresh(m)  # assemble K and factorise it, as the first relax does
     return sim, setup
 
 

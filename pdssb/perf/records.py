@@ -117,11 +117,15 @@ def latest(records: list[dict], probe: dict) -> dict | None:
     return found[-1] if found else None
 
 
+def provenance(command: str) -> dict:
+    """Where a figure came from: date, machine, commit, command and the load average when measured."""
+    return dict(date=_dt.date.today().isoformat(), machine=machine_string(), commit=git_commit(), command=command,
+                load_average=load_average())
+
+
 def make_record(result: dict, metric: str, unit: str, command: str) -> dict:
     rec = {k: result[k] for k in KEY}
-    rec.update(metric=metric, value=float(result[metric]), unit=unit,
-               date=_dt.date.today().isoformat(), machine=machine_string(), commit=git_commit(), command=command,
-               load_average=load_average())
+    rec.update(metric=metric, value=float(result[metric]), unit=unit, **provenance(command))
     for extra in ("steps", "sites", "loop_s"):
         if extra in result:
             rec[extra] = result[extra]

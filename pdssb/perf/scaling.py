@@ -48,17 +48,14 @@ def _conduction(sim, method: str) -> tuple[float, dict]:
 
 def _mechanics(sim, method: str, tolerance: float, max_iterations: int) -> tuple[float, dict]:
     m = sim.model
-    m.direct = None
-    if method != "adr":
-        m.use_direct_solver(method)
+    m.use_solver("adr" if method == "adr" else "direct", method)
     m.load = 1.0
     m.u.fill(0)
     m.v.fill(0)
     t0, c0 = time.perf_counter(), time.process_time()
     r = m.relax(tolerance, max_iterations)
     out = dict(iterations=r.iterations, residual=r.residual, converged=r.converged, cpu_s=time.process_time() - c0)
-    if m.direct is not None:
-        out.update(m.direct.stats)
+    out.update(m.solver.stats)
     return time.perf_counter() - t0, out
 
 

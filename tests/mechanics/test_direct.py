@@ -79,18 +79,18 @@ def test_detached_fragment_is_shifted_and_the_body_is_not(when):
     u_bc = np.zeros((lat.n_sites, 2))
     u_bc[left, 1] = 1e-3 * dx
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     if when == "after assembly":
         assert model.relax(1e-8, 100_000).converged
-        assert model.direct.stats["shifted_unknowns"] == 0
+        assert model.solver.stats["shifted_unknowns"] == 0
     # cut at x = 25 dx: clear every bond whose ends lie on opposite sides
     side = lat.scatter((x[:, 0] < 25 * dx).astype(np.int8), fill=-1)
     _cut(model, lat, st, side)
     res = model.relax(1e-8, 100_000)
     assert res.converged
     fragment_sites = int((x[:, 0] >= 25 * dx).sum())
-    assert model.direct.stats["shifted_unknowns"] == 2 * fragment_sites
-    assert model.direct.stats.get("adr_fallbacks", 0) == 0
+    assert model.solver.stats["shifted_unknowns"] == 2 * fragment_sites
+    assert model.solver.stats.get("adr_fallbacks", 0) == 0
     u = model.field("u")
     if when == "before assembly":
         assert np.abs(u[x[:, 0] >= 25 * dx]).max() < 1e-12 * dx  # unloaded fragment: at rest
@@ -107,16 +107,16 @@ def _clamped_bar(shape, dx):
     fix[x[:, 0] < 3 * dx] = 3
     zero = np.zeros((lat.n_sites, 2))
     model.set_boundary(fix, zero, zero, zero)
-    model.use_direct_solver("lu")
-    model.direct._refresh()
-    return lat, st, model, model.direct
+    model.use_solver("direct", "lu")
+    model.solver.cache.refresh(model)
+    return lat, st, model, model.solver
 
 
 def _fresh_components(d):
     """The connected components of the stored nonzeros of K (explicit zeros are no edges)."""
     from scipy.sparse.csgraph import connected_components
 
-    G = d.Kb.copy()
+    G = d.cache.Kb.copy()
     G.eliminate_zeros()
     return connected_components(G, directed=False)
 
@@ -138,8 +138,8 @@ def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grow
     lin = lat.linear_offsets(st)
     kept = searched = 0
     calls = []
-    joined = d._joined
-    d._joined = lambda broken: calls.append(joined(broken)) or calls[-1]
+    joined = d.support.joined
+    d.support.joined = lambda broken: calls.append(joined(broken)) or calls[-1]
     for row in range(1, 13):  # the bonds crossing the cut whose midpoints lie below this height
         bits = model.bits.to_numpy()
         for k in range(st.size):
@@ -149,15 +149,15 @@ def test_components_kept_between_refreshes_equal_a_fresh_search_while_a_cut_grow
             bits[idx[cross], k >> 5] &= ~np.uint32(1 << (k & 31))
         model.bits.from_numpy(bits)
         n_calls = len(calls)
-        d._refresh()
+        d.cache.refresh(model)
         assert len(calls) == n_calls + 1  # an in-place update: the components were tested for reuse
         kept += calls[-1]
         searched += not calls[-1]
         fresh_n, fresh_label = _fresh_components(d)
-        assert d._cc[0] == fresh_n
-        d_fresh = d._shift.copy()
-        d._cc = (fresh_n, fresh_label)
-        assert np.array_equal(d._support_shift(d.Kb, None), d_fresh)
+        assert d.support._cc[0] == fresh_n
+        d_fresh = d.cache.shift.copy()
+        d.support._cc = (fresh_n, fresh_label)
+        assert np.array_equal(d.support(d.cache.Kb, d.cache.scale, None), d_fresh)
     assert kept >= 6 and searched >= 1
     fragment = int((x[:, 0] >= 25 * dx).sum())
     assert d.stats["shifted_unknowns"] == 2 * fragment
@@ -177,9 +177,9 @@ def test_a_block_cut_loose_in_one_refresh_is_found_as_its_own_component():
     assert inside.sum() == 16
     side = lat.scatter(inside.astype(np.int8), fill=-1)
     _cut(model, lat, st, side)
-    d._refresh()
+    d.cache.refresh(model)
     assert _fresh_components(d)[0] == 2
-    assert d._cc[0] == 2
+    assert d.support._cc[0] == 2
     assert d.stats["shifted_unknowns"] == before + 32
 
 
@@ -204,7 +204,7 @@ def test_the_last_site_cut_loose_is_found_though_every_broken_bond_starts_elsewh
         bits[site, k >> 5] &= ~np.uint32(1 << (k & 31))
         bits[site + lin[k], back >> 5] &= ~np.uint32(1 << (back & 31))
     model.bits.from_numpy(bits)
-    d._refresh()
+    d.cache.refresh(model)
     assert _fresh_components(d)[0] == 3
-    assert d._cc[0] == 3
+    assert d.support._cc[0] == 3
     assert d.stats["shifted_unknowns"] == before + 2

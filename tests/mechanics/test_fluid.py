@@ -85,12 +85,12 @@ def test_fluid_stiffness_is_the_derivative_of_the_pressure_forces():
     fix[(grid[:, 1] == 0) | (grid[:, 1] == grid[:, 1].max())] = 3
     zero = np.zeros((lat.n_sites, 2))
     model.set_boundary(fix, zero, zero, zero)
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     fl.set_li(np.where(lat.scatter(inside), 1e-3 * model.volume, 0.0))
     res = model.relax(1e-10, 1000)
     assert res.converged and res.iterations <= 3
     assert fl.p[0] > 0
-    dof = model.direct.dof
+    dof = model.solver.assembly.dof
     free = dof >= 0
     stiff = fl.stiffness(dof)
     v = np.random.default_rng(0).standard_normal(int(free.sum()))

@@ -100,10 +100,10 @@ def test_direct_solver_folds_broken_bonds_into_exact_solves():
     u_bc = np.zeros((lat.n_sites, 2))
     u_bc[right, 1] = 1e-3 * dx
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     assert model.relax(1e-10, 200_000).converged
     bits = model.bits.to_numpy()
-    d = model.direct
+    d = model.solver
     f0, cg0 = d.stats["factorisations"], d.stats["cg_iterations"]
     # break 6 bonds of one site in the middle of the bar (both directions, as break_bonds does)
     idx = lat.interior_index()
@@ -120,11 +120,11 @@ def test_direct_solver_folds_broken_bonds_into_exact_solves():
     res = model.relax(1e-10, 200_000)
     assert res.converged
     assert d.stats["factorisations"] == f0
-    assert d.lowrank is not None and d.lowrank.rank == 6
+    assert d.cache.lowrank is not None and d.cache.lowrank.rank == 6
     assert d.stats["cg_iterations"] == cg0
-    r = np.random.default_rng(0).standard_normal(d.K.shape[0])
-    exact = spla.spsolve(d.K, r)
-    assert np.linalg.norm(d.lowrank.solve(r) - exact) <= 1e-9 * np.linalg.norm(exact)
+    r = np.random.default_rng(0).standard_normal(d.cache.K.shape[0])
+    exact = spla.spsolve(d.cache.K, r)
+    assert np.linalg.norm(d.cache.lowrank.solve(r) - exact) <= 1e-9 * np.linalg.norm(exact)
 
 
 def test_lu_preconditioner_is_banded_cholesky_on_narrow_matrices_and_superlu_on_wide_ones():

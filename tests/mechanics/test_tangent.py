@@ -1,4 +1,4 @@
-"""The current-configuration tangent of the direct solver (DirectSolver.current_tangent) and the Newton
+"""The current-configuration tangent of the direct solver (NewtonSolver.current_tangent) and the Newton
 steps that use it when the reference stiffness stops contracting the residual."""
 
 import numpy as np
@@ -19,7 +19,7 @@ def _clamped_bar(shape, dx, u_left=None):
     if u_left is not None:
         u_bc[left] = u_left(x[left])
     model.set_boundary(fix, u_bc, np.zeros_like(u_bc), np.zeros_like(u_bc))
-    model.use_direct_solver("lu")
+    model.use_solver("direct", "lu")
     return lat, model, x, left
 
 
@@ -42,9 +42,9 @@ def test_current_tangent_is_the_derivative_of_the_bond_forces():
     R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
     u = (x - x.mean(axis=0)) @ (R - np.eye(2)).T + 0.02 * dx * rng.standard_normal(x.shape)
     model.set_field("eps", -0.10 - 0.05 * rng.random(lat.n_sites))
-    ds = model.direct
+    ds = model.solver
     model.set_field("u", u)
-    ds._refresh()
+    ds.cache.refresh(model)
     Kt = ds.current_tangent()
     free = ~left
     for _ in range(3):
@@ -53,9 +53,9 @@ def test_current_tangent_is_the_derivative_of_the_bond_forces():
         h = 1e-5
         dF = (_net_force(model, lat, u + h * v) - _net_force(model, lat, u - h * v)) / (2 * h)
         vf = np.zeros(Kt.shape[0])
-        dof = lat.gather(ds.dof)
+        dof = lat.gather(ds.assembly.dof)
         vf[dof[free].ravel()] = v[free].ravel()
-        Kv = Kt @ vf - ds._shift * vf  # the support shift is not part of the force's derivative
+        Kv = Kt @ vf - ds.cache.shift * vf  # the support shift is not part of the force's derivative
         expect = -dF[free].ravel()[np.argsort(dof[free].ravel())]
         assert np.linalg.norm(Kv - expect) <= 1e-6 * np.linalg.norm(expect)
 
@@ -64,10 +64,10 @@ def test_current_tangent_at_rest_is_the_reference_stiffness():
     """Closed form: at u = 0, ε* = 0 every bond has y = ξ, s = 0, L = |ξ|, so ∂f/∂y = k₀/|ξ| n nᵀ, the
     reference K the solver factorises (equal to round-off)."""
     lat, model, x, left = _clamped_bar((12, 6), 1e-6)
-    ds = model.direct
-    ds._refresh()
-    diff = ds.current_tangent() - ds.K
-    assert abs(diff).max() <= 1e-12 * abs(ds.K).max()
+    ds = model.solver
+    ds.cache.refresh(model)
+    diff = ds.current_tangent() - ds.cache.K
+    assert abs(diff).max() <= 1e-12 * abs(ds.cache.K).max()
 
 
 def test_compressed_bonds_keep_only_their_stiffness_along_the_bond():
@@ -75,11 +75,11 @@ def test_compressed_bonds_keep_only_their_stiffness_along_the_bond():
     s = 1/(1 + ε*) − 1 < 0 along its own direction; its negative geometric term is left out, so
     K_t = Σ k₀/L n nᵀ = Kb/(1 + ε*) exactly (L = |ξ|(1 + ε*)), positive definite on the held bar."""
     lat, model, x, left = _clamped_bar((12, 6), 1e-6)
-    ds = model.direct
-    ds._refresh()
+    ds = model.solver
+    ds.cache.refresh(model)
     model.set_field("eps", np.full(lat.n_sites, 0.05))
     Kt = ds.current_tangent()
-    expect = ds.Kb / 1.05 + sparse.diags(ds._shift)
+    expect = ds.cache.Kb / 1.05 + sparse.diags(ds.cache.shift)
     assert abs(Kt - expect).max() <= 1e-12 * abs(expect).max()
     assert np.linalg.eigvalsh(Kt.toarray()).min() > 0
 
@@ -96,7 +96,7 @@ def test_a_large_rigid_rotation_is_reached_by_newton_steps(angle):
     c = np.array([8 * dx, 4 * dx])
     lat, model, x, left = _clamped_bar((16, 8), dx, lambda xl: (xl - c) @ (R - np.eye(2)).T)
     res = model.relax(1e-10, 100_000)
-    stats = model.direct.stats
+    stats = model.solver.stats
     assert res.converged
     assert stats.get("adr_fallbacks", 0) == 0
     assert stats.get("tangent_steps", 0) > 0

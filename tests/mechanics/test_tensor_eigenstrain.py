@@ -84,7 +84,7 @@ def test_a_free_grain_takes_its_eigenstrain_without_stress():
     m.set_boundary(pin, np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)), np.zeros((lat.n_sites, 2)))
     T = _rotated(2, 3)
     m.set_field("eps", np.tile(_voigt(T), (lat.n_sites, 1)))
-    m.use_direct_solver("lu")
+    m.use_solver("direct", "lu")
     assert m.relax(1e-8, 100_000).converged
     u = m.field("u")
     inner = np.all(np.abs(x - c) < 6 * lat.dx, axis=1)
