@@ -11,7 +11,8 @@ Each step, from the state at its start:
    tensor diffusion with the surface flux −i/F linearised in c and in the cell voltage, the total held
    at the set current, so that the Li balance is exact;
 3. the mechanics: each particle site's eigenstrain is its grain's θβ (rotated to the lab frame; in 2D
-   the plane-strain equivalent, lattice/particle.py) times c − c0, ramped from the last step's in
+   the plane-strain equivalent, lattice/particle.py) times c_max (y − y0) (:meth:`CathodeSimulation.
+   strain_driver`; c − c0 in the physical Li window), ramped from the last step's in
    sub-steps that damage no cohesive bond by more than the scene's limit (mechanics/cascade.advance);
 4. the debonding gap of every surface site from the inelastic openings of its particle–matrix bonds
    (:func:`surface_gaps`), which sets the next step's interfacial resistances.
@@ -179,6 +180,14 @@ class CathodeSimulation(Simulation):
     def surface_y(self) -> np.ndarray:
         return self.window.y(self.inter.field()[self.surface])
 
+    def strain_driver(self, c: np.ndarray) -> np.ndarray:
+        """c_max (y(c) − y0) per site (mol m⁻³): the Li change the lattice strain follows. The strain reads
+        the stoichiometry of the Li window, as U(y) does: in the ``paper`` window the particle's whole
+        inventory spans the open-circuit potential's range, and so the measured unit-cell change over it
+        (expansion_coefficient's source); in the ``physical`` window this is c − c0."""
+        y = self.window.y(c)
+        return np.where(self.particle, self.window.max_concentration * (y - self.window.y0), 0.0)
+
     def interface_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(opening w_k (m), damage d_k, intact) of every particle–matrix bond of the mechanics stencil.
 
@@ -306,7 +315,7 @@ class CathodeSimulation(Simulation):
             c_after = self.inter.field()
             self.phi = sol.phi
             self.voltage = sol.voltage + res.shift
-            eps_new = self.strain_per_c * (c_after - self.c0)[:, None]
+            eps_new = self.strain_per_c * self.strain_driver(c_after)[:, None]
             r = self.mechanics(eps_new)
             self.update_gap()
             self.bonds_broken_total += r.broken

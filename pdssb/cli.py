@@ -350,7 +350,8 @@ def _bench_viewer(arch: str, side: int, particles: int, renderer: str, as_json: 
 
 @app.command()
 def validate(
-    paper: str = typer.Argument(..., help="seed000 (the paper side by side) or scenarios (the scenario library)"),
+    paper: str = typer.Argument(..., help="seed000 or seed003 (the paper side by side) or scenarios (the scenario "
+                                "library)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: out/validation/PAPER)"),
     scenes: Path = typer.Option(Path("scenes"), help="folder holding seed000_<shape>.toml"),
     jobs: int = typer.Option(1, help="cases run in parallel (processes)"),
@@ -362,16 +363,22 @@ def validate(
                                    '--set \'materials.LAGP.fracture_energy="0.01 J m^-2"\''),
     arch: str = typer.Option("cpu", help="cpu or gpu"),
     analyse_only: bool = typer.Option(False, "--analyse-only", help="no runs: tabulate the run folders in OUT/runs"),
+    dim: int = typer.Option(2, "--dim", help="seed003: the 2D section (minutes) or the 3D cell (a GPU task)"),
+    as_json: bool = typer.Option(False, "--json", help="seed003: print the per-case results as JSON"),
 ) -> None:
     """Reproduce a seed paper side by side: run its cases, tabulate, draw the figures (docs/validation.md)."""
     from .validation import seed000
 
     try:
-        if paper not in ("seed000", "scenarios"):
-            raise InputError(paper, "unknown reproduction (available: seed000, scenarios)")
+        if paper not in ("seed000", "seed003", "scenarios"):
+            raise InputError(paper, "unknown reproduction (available: seed000, seed003, scenarios)")
         if not 1 <= jobs <= 64:
             raise InputError("--jobs", "must lie between 1 and 64")
         out = out if out is not None else Path("out/validation") / paper
+        if paper == "seed003":
+            _validate_seed003(out, scenes, jobs, only, dim, arch, as_json, bool(set_ or convergence or t_end is not None
+                                                                                 or analyse_only))
+            return
         if paper == "scenarios":
             from .validation import scenarios
 
@@ -417,6 +424,32 @@ def validate(
         _fail(InputError(str(out / "runs"), "no run folders to analyse"))
     seed000.validate(scenes, out, overrides, jobs, t_end, convergence, arch, geos, run=not analyse_only)
     err.print((out / "table.md").read_text(), highlight=False, markup=False)
+    err.print(f"→ {out}/results.json, table.md, figures/")
+
+
+def _validate_seed003(out: Path, scenes: Path, jobs: int, only: Optional[str], dim: int, arch: str, as_json: bool,
+                      unsupported: bool) -> None:
+    """``pdssb validate seed003``: the paper's four studies on scenes/seed003_<dim>d.toml."""
+    from .validation import seed003
+
+    if unsupported:
+        raise InputError("--set", "--set, --convergence, --t-end and --analyse-only apply to seed000 only")
+    if dim not in (2, 3):
+        raise InputError("--dim", "must be 2 or 3")
+    scene = scenes / f"seed003_{dim}d.toml"
+    if not scene.is_file():
+        raise InputError(str(scene), "scene not found")
+    studies = tuple(x.strip() for x in only.split(",")) if only else tuple(seed003.STUDIES)
+    for st in studies:
+        if st not in seed003.STUDIES:
+            raise InputError("--only", f"unknown study '{st}' (available: {', '.join(seed003.STUDIES)})")
+    results = seed003.validate(scene, out, studies, jobs, arch, dim)
+    if as_json:
+        print(json.dumps({case: dict(study=r["study"], **{k: r["metrics"][k] for k in (
+            "D_G_ave_nm", "D_G_max_nm", "von_mises_max_GPa", "capacity_mAh")}) for case, r in results.items()},
+            indent=2))
+    else:
+        err.print((out / "table.md").read_text(), highlight=False, markup=False)
     err.print(f"→ {out}/results.json, table.md, figures/")
 
 
