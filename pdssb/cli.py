@@ -376,8 +376,8 @@ def validate(
             raise InputError("--jobs", "must lie between 1 and 64")
         out = out if out is not None else Path("out/validation") / paper
         if paper == "seed003":
-            _validate_seed003(out, scenes, jobs, only, dim, arch, as_json, bool(set_ or convergence or t_end is not None
-                                                                                 or analyse_only))
+            _validate_seed003(out, scenes, jobs, only, dim, arch, as_json, bool(set_ or convergence or t_end is not None),
+                              analyse_only)
             return
         if paper == "scenarios":
             from .validation import scenarios
@@ -428,12 +428,14 @@ def validate(
 
 
 def _validate_seed003(out: Path, scenes: Path, jobs: int, only: Optional[str], dim: int, arch: str, as_json: bool,
-                      unsupported: bool) -> None:
+                      unsupported: bool, analyse_only: bool) -> None:
     """``pdssb validate seed003``: the paper's four studies on scenes/seed003_<dim>d.toml."""
     from .validation import seed003
 
     if unsupported:
-        raise InputError("--set", "--set, --convergence, --t-end and --analyse-only apply to seed000 only")
+        raise InputError("--set", "--set, --convergence and --t-end apply to seed000 only")
+    if analyse_only and not (out / "cases").is_dir():
+        raise InputError(str(out / "cases"), "no results to analyse (run it first)")
     if dim not in (2, 3):
         raise InputError("--dim", "must be 2 or 3")
     scene = scenes / f"seed003_{dim}d.toml"
@@ -443,7 +445,7 @@ def _validate_seed003(out: Path, scenes: Path, jobs: int, only: Optional[str], d
     for st in studies:
         if st not in seed003.STUDIES:
             raise InputError("--only", f"unknown study '{st}' (available: {', '.join(seed003.STUDIES)})")
-    results = seed003.validate(scene, out, studies, jobs, arch, dim)
+    results = seed003.validate(scene, out, studies, jobs, arch, dim, run=not analyse_only)
     if as_json:
         print(json.dumps({case: dict(study=r["study"], **{k: r["metrics"][k] for k in (
             "D_G_ave_nm", "D_G_max_nm", "von_mises_max_GPa", "capacity_mAh")}) for case, r in results.items()},

@@ -3,9 +3,10 @@
 Each study varies one setting of ``scenes/seed003_<dim>d.toml`` (the baseline: σc = 100 MPa, Gc = 1 J m⁻²,
 1C, no external pressure, anisotropy Case 1); cases shared between studies run once. Writes into OUT:
 
-- ``cases/<case>.csv``: the time series of each case (pdssb/cathode.py's columns);
-- ``results.json``: per case D_G_ave_nm, D_G_max_nm, von_mises_max_GPa, capacity_mAh and the rest of the
-  run summary, with the paper's numbers beside them;
+- ``cases/<case>.csv``: the time series of each case (pdssb/cathode.py's columns), ``cases/<case>.toml``
+  its scene, ``cases/<case>_end_of_charge.npz`` its von Mises field at the end of charge;
+- ``results.json``: per case D_G_ave_nm, D_G_max_nm, von_mises_max_GPa, capacity_mAh and the other
+  measures of :func:`metrics` (from the case's time series), with the paper's numbers beside them;
 - ``table.md``: the markdown tables of the four studies;
 - ``figures/``: the baseline's voltage curve, D_G against time and the von Mises field of the particle's
   section at the end of charge (PNG).
@@ -60,7 +61,7 @@ def cases(studies: tuple[str, ...] = tuple(STUDIES)) -> dict[str, dict[str, Any]
     out: dict[str, dict[str, Any]] = {}
     for study in studies:
         for name, value in STUDIES[study].items():
-            out[SAME.get(name, name)] = dict(study=study, name=name, value=value)
+            out.setdefault(SAME.get(name, name), dict(study=study, name=name, value=value))
     return out
 
 
@@ -112,7 +113,6 @@ def run_case(job: dict) -> dict:
         row = sim.record(result)
         if row["phase"] == 1:
             end_of_charge = dict(vm=sim.model.field("vm"), step=row["step"], time=row["time_s"])
-    summary = sim.summary("completed", 0.0)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=sim.columns)
     w.writeheader()
@@ -122,28 +122,45 @@ def run_case(job: dict) -> dict:
         atomic_savez(out / "cases" / f"{job['case']}_end_of_charge.npz", von_mises_Pa=end_of_charge["vm"],
                      positions_m=setup.lattice.positions(), material=setup.material_ids,
                      particle=np.array([setup.cathode.particle]), time_s=np.array([end_of_charge["time"]]))
-    return metrics(sim.records, summary)
+    return metrics(sim.records)
 
 
-def metrics(rows: list[dict], summary: dict) -> dict:
-    """The numbers a case is compared on: peaks over the run, end-of-charge and end-of-run values."""
-    charge = [r for r in rows if r["phase"] == 1]
+def metrics(rows: list[dict]) -> dict:
+    """The numbers a case is compared on, from its time series alone (so that ``--analyse-only`` finds them
+    in the CSVs): peaks over the run, end-of-charge and end-of-run values."""
+    from ..units import FARADAY_C_PER_MOL
+
+    rows = [{k: float(v) for k, v in r.items()} for r in rows]
+    charge = [r for r in rows if r["phase"] > 0]
+    discharge = [r for r in rows if r["phase"] < 0]
     last = rows[-1] if rows else {}
     eoc = charge[-1] if charge else {}
+    q_ch = last.get("capacity_charge_mAh")
+    q_dis = last.get("capacity_discharge_mAh") if discharge else None
+    first = rows[0] if rows else None
     return dict(
         D_G_ave_nm=max((r["D_G_ave_nm"] for r in rows), default=None),
         D_G_max_nm=max((r["D_G_max_nm"] for r in rows), default=None),
         D_G_ave_nm_end_of_charge=eoc.get("D_G_ave_nm"), D_G_max_nm_end_of_charge=eoc.get("D_G_max_nm"),
         von_mises_max_GPa=max((r["von_mises_max_MPa"] for r in rows), default=0.0) / 1e3,
-        residual_von_mises_GPa=last.get("von_mises_max_MPa", float("nan")) / 1e3,
-        capacity_mAh=summary.get("capacity_discharge_mAh") or summary.get("capacity_charge_mAh"),
-        capacity_charge_mAh=summary.get("capacity_charge_mAh"),
-        capacity_discharge_mAh=summary.get("capacity_discharge_mAh"),
-        charge_time_s=summary.get("charge_time_s"), discharge_time_s=summary.get("discharge_time_s"),
-        coulomb_efficiency=summary.get("coulomb_efficiency"),
-        li_start_pmol=summary.get("li_particle_start_pmol"), li_end_of_charge_pmol=eoc.get("li_particle_pmol"),
-        steps=len(rows), finished=summary.get("finished"),
+        von_mises_max_GPa_end_of_charge=eoc.get("von_mises_max_MPa", float("nan")) / 1e3,
+        residual_von_mises_GPa=last.get("von_mises_max_MPa", float("nan")) / 1e3 if discharge else None,
+        capacity_mAh=q_dis if q_dis is not None else q_ch, capacity_charge_mAh=q_ch, capacity_discharge_mAh=q_dis,
+        charge_time_s=sum(r["dt_s"] for r in charge), discharge_time_s=sum(r["dt_s"] for r in discharge),
+        coulomb_efficiency=(q_dis / q_ch) if q_dis is not None and q_ch else None,
+        li_start_pmol=(first["li_particle_pmol"] + first["current_nA"] * 1e-9 * first["dt_s"] / FARADAY_C_PER_MOL
+                       * 1e12) if first else None,
+        li_end_of_charge_pmol=eoc.get("li_particle_pmol"),
+        steps=len(rows), discharged=bool(discharge),
     )
+
+
+def read_case(out: Path, case: str) -> list[dict] | None:
+    path = out / "cases" / f"{case}.csv"
+    if not path.is_file():
+        return None
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
 
 
 # ---------------------------------------------------------------- tables and figures
@@ -234,9 +251,16 @@ def figures(out: Path, case: str = BASELINE) -> list[Path]:
         if x.shape[1] == 3:  # the section through the particle's centre
             zc = np.median(x[sel, 2])
             sel &= np.abs(x[:, 2] - zc) <= 0.5 * np.diff(np.unique(x[:, 2]))[0] + 1e-12
+        dx = float(np.diff(np.unique(x[:, 0]))[0])
+        lo = x[sel, :2].min(axis=0)
+        ij = np.rint((x[sel, :2] - lo) / dx).astype(int)
+        img = np.full(ij.max(axis=0) + 1, np.nan)
+        img[ij[:, 0], ij[:, 1]] = vm[sel] / 1e9
         fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=110)
-        sc = ax.scatter(x[sel, 0] * 1e6, x[sel, 1] * 1e6, c=vm[sel] / 1e9, s=12, marker="s", cmap="viridis")
-        fig.colorbar(sc, ax=ax, label="von Mises (GPa)")
+        ext = [(lo[0] - dx / 2) * 1e6, (lo[0] + (img.shape[0] - 0.5) * dx) * 1e6, (lo[1] - dx / 2) * 1e6,
+               (lo[1] + (img.shape[1] - 0.5) * dx) * 1e6]
+        im = ax.imshow(img.T, origin="lower", extent=ext, cmap="viridis", interpolation="nearest")
+        fig.colorbar(im, ax=ax, label="von Mises (GPa)")
         ax.set_aspect("equal")
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
@@ -258,24 +282,28 @@ def _save(fig, path: Path) -> Path:
 
 
 def validate(scene_file: Path, out: Path, studies: tuple[str, ...] = tuple(STUDIES), jobs: int = 1,
-             arch: str = "cpu", dim: int = 2) -> dict:
-    """Run the cases, write results.json, table.md and the figures; returns the results."""
+             arch: str = "cpu", dim: int = 2, run: bool = True) -> dict:
+    """Run the cases (``run``; else only tabulate the CSVs already in OUT/cases), write results.json,
+    table.md and the figures; returns the results of the cases that have a time series."""
     from ..config.loader import parse_scene_text
     from ..io.atomic import atomic_write_json, atomic_write_text
 
     base = parse_scene_text(Path(scene_file).read_text(), str(scene_file))
-    todo = []
     spec = cases(studies)
+    if run:
+        todo = [dict(case=case, out=str(out), scene=case_scene(base, case, s["value"], s["study"]),
+                     scene_dir=str(Path(scene_file).parent), arch=arch) for case, s in spec.items()]
+        if jobs <= 1:
+            for job in todo:
+                run_case(job)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+                list(pool.map(run_case, todo))
+    results = {}
     for case, s in spec.items():
-        todo.append(dict(case=case, out=str(out), scene=case_scene(base, case, s["value"], s["study"]),
-                         scene_dir=str(Path(scene_file).parent), arch=arch))
-    if jobs <= 1:
-        found = [run_case(j) for j in todo]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            found = list(pool.map(run_case, todo))
-    results = {case: dict(study=spec[case]["study"], metrics=m, paper=PAPER.get(case, {}), dim=dim)
-               for case, m in zip(spec, found)}
+        rows = read_case(out, case)
+        if rows:
+            results[case] = dict(study=s["study"], metrics=metrics(rows), paper=PAPER.get(case, {}), dim=dim)
     atomic_write_json(out / "results.json", results)
     atomic_write_text(out / "table.md", table(results, dim))
     figures(out)
