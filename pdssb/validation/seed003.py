@@ -42,7 +42,7 @@ PAPER: dict[str, dict[str, float]] = {
     "sigma50": dict(D_G_ave_nm=19.9, von_mises_max_GPa=2.1),
     "sigma100": dict(D_G_ave_nm=14.3, D_G_max_nm=55.0, von_mises_max_GPa=2.64, charge_time_s=3103.0,
                      discharge_time_s=3008.0, coulomb_efficiency=0.9694, li_end_of_charge_pmol=3.203,
-                     li_start_pmol=24.659),
+                     li_start_pmol=24.659, volumetric_strain_extreme=-0.0253),
     "sigma200": dict(D_G_ave_nm=1.1, von_mises_max_GPa=3.86),
     "sigma500": dict(D_G_ave_nm=0.027, von_mises_max_GPa=9.7),
     "rate0.1": dict(li_end_of_charge_pmol=1.666, residual_von_mises_GPa=0.003),
@@ -144,6 +144,8 @@ def metrics(rows: list[dict]) -> dict:
         D_G_ave_nm_end_of_charge=eoc.get("D_G_ave_nm"), D_G_max_nm_end_of_charge=eoc.get("D_G_max_nm"),
         von_mises_max_GPa=max((r["von_mises_max_MPa"] for r in rows), default=0.0) / 1e3,
         von_mises_max_GPa_end_of_charge=eoc.get("von_mises_max_MPa", float("nan")) / 1e3,
+        volumetric_strain_extreme=(min((r["volumetric_strain_extreme"] for r in rows), default=None)
+                                   if rows and "volumetric_strain_extreme" in rows[0] else None),
         residual_von_mises_GPa=last.get("von_mises_max_MPa", float("nan")) / 1e3 if discharge else None,
         capacity_mAh=q_dis if q_dis is not None else q_ch, capacity_charge_mAh=q_ch, capacity_discharge_mAh=q_dis,
         charge_time_s=sum(r["dt_s"] for r in charge), discharge_time_s=sum(r["dt_s"] for r in discharge),
@@ -190,7 +192,7 @@ def table(results: dict[str, dict], dim: int) -> str:
                   f"| quantity | pdssb {dim}D | paper |", "|---|---|---|"]
         for key in ("charge_time_s", "discharge_time_s", "coulomb_efficiency", "li_start_pmol",
                     "li_end_of_charge_pmol", "D_G_ave_nm_end_of_charge", "D_G_max_nm_end_of_charge",
-                    "von_mises_max_GPa"):
+                    "von_mises_max_GPa", "volumetric_strain_extreme"):
             paper_key = key.replace("_end_of_charge", "") if key.startswith("D_G") else key
             lines.append(f"| {key} | {_fmt(base['metrics'].get(key))} | {_fmt(p.get(paper_key))} |")
         lines.append("")
