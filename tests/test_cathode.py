@@ -124,3 +124,21 @@ def test_residual_stress_rises_with_c_rate(baseline):
     fast = run(coarse("c_rate", 2.0))
     assert fast.finished
     assert fast.records[-1]["von_mises_max_MPa"] > baseline.records[-1]["von_mises_max_MPa"]
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda d: d.update(interfaces=[i for i in d["interfaces"] if "NCM111" not in i["materials"]
+                                    or "ECBD" not in i["materials"]]), "interfaces"),
+    (lambda d: d["cathode"].update(radius="8 um"), "cathode.radius"),
+    (lambda d: d["cathode"].update(matrix="NCM111"), "cathode"),
+    (lambda d: d.update(eigenstrains=[dict(material="Li", strain=0.01)]), "eigenstrains"),
+])
+def test_a_bad_cathode_scene_names_its_field(edit, field):
+    """Bad input: a clear InputError naming the field (exit code 2 at the CLI)."""
+    from pdssb.errors import InputError
+
+    data = coarse()
+    edit(data)
+    with pytest.raises(InputError) as e:
+        resolve(Scene.model_validate(data), SCENES)
+    assert e.value.where == field
