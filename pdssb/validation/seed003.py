@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import json
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
