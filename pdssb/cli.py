@@ -364,7 +364,8 @@ def _bench_viewer(arch: str, side: int, particles: int, renderer: str, as_json: 
 
 @app.command()
 def validate(
-    paper: str = typer.Argument(..., help="seed000 (the paper side by side) or scenarios (the scenario library)"),
+    paper: str = typer.Argument(..., help="seed000 or seed003 (the paper side by side) or scenarios (the scenario "
+                                "library)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: out/validation/PAPER)"),
     scenes: Path = typer.Option(Path("scenes"), help="folder holding seed000_<shape>.toml"),
     jobs: int = typer.Option(1, help="cases run in parallel (processes)"),
@@ -378,19 +379,24 @@ def validate(
     analyse_only: bool = typer.Option(False, "--analyse-only", help="no runs: tabulate the run folders in OUT/runs"),
     model: str = typer.Option("li-wedge", help="seed000: li-wedge (Li enters and pressurises cracks) or paper "
                               "(the paper's damage law and failure rule)"),
-    as_json: bool = typer.Option(False, "--json", help="seed000: print the per-geometry results as JSON on stdout"),
+    dim: int = typer.Option(2, "--dim", help="seed003: the 2D section (minutes) or the 3D cell (a GPU task)"),
+    as_json: bool = typer.Option(False, "--json", help="seed000, seed003: print the per-case results as JSON"),
 ) -> None:
     """Reproduce a seed paper side by side: run its cases, tabulate, draw the figures (docs/validation.md)."""
     from .validation import seed000
 
     try:
-        if paper not in ("seed000", "scenarios"):
-            raise InputError(paper, "unknown reproduction (available: seed000, scenarios)")
+        if paper not in ("seed000", "seed003", "scenarios"):
+            raise InputError(paper, "unknown reproduction (available: seed000, seed003, scenarios)")
         if model not in seed000.MODELS:
             raise InputError("--model", f"unknown model '{model}' (available: {', '.join(seed000.MODELS)})")
         if not 1 <= jobs <= 64:
             raise InputError("--jobs", "must lie between 1 and 64")
         out = out if out is not None else Path("out/validation") / paper
+        if paper == "seed003":
+            _validate_seed003(out, scenes, jobs, only, dim, arch, as_json, bool(set_ or convergence or t_end is not None),
+                              analyse_only)
+            return
         if paper == "scenarios":
             from .validation import scenarios
 
@@ -442,6 +448,34 @@ def validate(
         keys = ("failure_time_s", "failure_cause", "von_mises_max_12s_MPa", "damage_sum_12s", "bonds_broken")
         sys.stdout.write(json.dumps({"model": model, **{name: {k: r.get(k) for k in keys}
                                                         for name, r in report["results"].items()}}) + "\n")
+
+
+def _validate_seed003(out: Path, scenes: Path, jobs: int, only: Optional[str], dim: int, arch: str, as_json: bool,
+                      unsupported: bool, analyse_only: bool) -> None:
+    """``pdssb validate seed003``: the paper's four studies on scenes/seed003_<dim>d.toml."""
+    from .validation import seed003
+
+    if unsupported:
+        raise InputError("--set", "--set, --convergence and --t-end apply to seed000 only")
+    if analyse_only and not (out / "cases").is_dir():
+        raise InputError(str(out / "cases"), "no results to analyse (run it first)")
+    if dim not in (2, 3):
+        raise InputError("--dim", "must be 2 or 3")
+    scene = scenes / f"seed003_{dim}d.toml"
+    if not scene.is_file():
+        raise InputError(str(scene), "scene not found")
+    studies = tuple(x.strip() for x in only.split(",")) if only else tuple(seed003.STUDIES)
+    for st in studies:
+        if st not in seed003.STUDIES:
+            raise InputError("--only", f"unknown study '{st}' (available: {', '.join(seed003.STUDIES)})")
+    results = seed003.validate(scene, out, studies, jobs, arch, dim, run=not analyse_only)
+    if as_json:
+        print(json.dumps({case: dict(study=r["study"], **{k: r["metrics"][k] for k in (
+            "D_G_ave_nm", "D_G_max_nm", "von_mises_max_GPa", "capacity_mAh")}) for case, r in results.items()},
+            indent=2))
+    else:
+        err.print((out / "table.md").read_text(), highlight=False, markup=False)
+    err.print(f"→ {out}/results.json, table.md, figures/")
 
 
 def main() -> None:

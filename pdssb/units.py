@@ -75,6 +75,8 @@ KINDS: dict[str, tuple[tuple[float, ...], str]] = {
     "molar_energy": (_dim(kg=1, m=2, s=-2, mol=-1), "kJ mol^-1"),
     "charge": (_dim(A=1, s=1), "mAh"),
     "area_resistance": (_dim(kg=1, m=4, s=-3, A=-2), "Ohm cm^2"),
+    "concentration": (_dim(mol=1, m=-3), "mol m^-3"),
+    "diffusivity": (_dim(m=2, s=-1), "m^2 s^-1"),
 }
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

@@ -11,7 +11,7 @@ import taichi as ti
 
 from .lattice.grid import Lattice
 from .lattice.stencil import Stencil
-from .mechanics.bond_table import MaterialSpec, build_bond_table
+from .mechanics.bond_table import MaterialSpec, PairLaw, build_bond_table
 from .mechanics.cascade import advance, cascade
 from .mechanics.bonds import bond_bit
 from .mechanics.model import MechanicsModel
@@ -23,15 +23,22 @@ RHO_REF = 2000.0  # kg m^-3
 
 def _model(setting: str, shape: tuple[int, ...], dx: float, gc: float | None = 1.0, m: float = 3.0,
            ids: np.ndarray | None = None, thickness: float | None = None, cuts: np.ndarray | None = None,
-           law: str = "brittle", strength: float | None = None):
+           law: str = "brittle", strength: float | None = None, interface: bool = False):
+    """``interface``: two materials of the same elasticity, ids 1 and 2, each unbreakable in itself, whose
+    bonds between them carry the law (``gc``, ``strength``): a cohesive interface."""
     dim = 3 if setting == "3d" else 2
     h = (thickness or dx) if dim == 2 else None
     stencil = Stencil(dim, m)
     lattice = Lattice(shape, dx, halo=stencil.reach)
     vol = site_volume(dx, dim, h)
-    spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc, "error",
-                        law, strength)
-    table = build_bond_table([spec], {}, setting, stencil, dx, vol, h)
+    if interface:
+        specs = [MaterialSpec(name, "other", E_REF, PD_POISSON[setting], RHO_REF, None, "error") for name in "ab"]
+        pairs = {(1, 1): None, (2, 2): None, (1, 2): PairLaw(law, gc, strength)}
+        table = build_bond_table(specs, pairs, setting, stencil, dx, vol, h)
+    else:
+        spec = MaterialSpec("solid", "electrolyte" if gc else "other", E_REF, PD_POISSON[setting], RHO_REF, gc,
+                            "error", law, strength)
+        table = build_bond_table([spec], {}, setting, stencil, dx, vol, h)
     mat = np.ones(lattice.n_sites, np.int32) if ids is None else ids
     return MechanicsModel(lattice, stencil, mat, table, setting, h, "f64", cuts=cuts), lattice, vol, h
 
@@ -150,7 +157,7 @@ def fracture_energy(setting: str, width: int = 40, height: int = 16, steps: int 
 
 
 def softening_separation(setting: str, law: str, strength: float, gc: float = 10.0, width: int = 30,
-                         height: int = 12, steps: int = 1500) -> dict:
+                         height: int = 12, steps: int = 1500, interface: bool = False) -> dict:
     """Energy per unit area to separate a body along a plane through softening bonds (MODEL.md §7.3).
 
     The upper half is moved rigidly normal to the plane y = H/2 in small increments, to beyond the
@@ -158,19 +165,22 @@ def softening_separation(setting: str, law: str, strength: float, gc: float = 10
     committed (mechanics/fracture.commit_damage). Two measures, per unit area of the inner columns
     (more than a horizon from the lateral faces): the energy booked as dissipated, and the work done
     by the opening, ∫ F dδ (trapezoid rule on the net force of the bonds on the upper half). Closed
-    form: both equal G_c, the energy the tail was calibrated to.
+    form: both equal G_c, the energy the tail was calibrated to. ``interface``: the halves are two
+    materials, each unbreakable, and the plane is their cohesive interface (the law on the pair).
     """
     dim = 3 if setting == "3d" else 2
     shape = (width, height) if dim == 2 else (width, height, width)
     dx = 1e-6
-    model, lattice, vol, h = _model(setting, shape, dx, gc=gc, law=law, strength=strength)
-    x = lattice.positions()
+    x = Lattice(shape, dx, halo=0).positions()
     upper = x[:, 1] > 0.5 * height * dx
+    ids = np.where(upper, 2, 1).astype(np.int32) if interface else None
+    model, lattice, vol, h = _model(setting, shape, dx, gc=gc, law=law, strength=strength, ids=ids,
+                                    interface=interface)
     m_ = model.stencil.horizon_factor
     delta = m_ * dx
     lateral = [a for a in range(dim) if a != 1]
     inner = np.all([(x[:, a] > delta + dx) & (x[:, a] < shape[a] * dx - delta - dx) for a in lateral], axis=0)
-    law_ = model.table.pair_law(1, 1)
+    law_ = model.table.pair_law(1, 2 if interface else 1)
     dmax = 1.05 * (m_ + 0.5) ** 2 * law_.s_b * dx  # the flattest crossing bond past its breaking stretch
     u = np.zeros((lattice.n_sites, dim))
     work, f_prev, d_prev = 0.0, 0.0, 0.0

@@ -22,6 +22,8 @@ from ..lattice import shapes as shp
 from ..lattice.grains import GrainMap, build_grains, grain_volume
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
+from ..electrochem.ocv import ActiveMaterial
+from ..lattice.particle import Microstructure
 from ..materials import DEFAULT_REFERENCE_TEMPERATURE_K, TEMPERATURE_TOLERANCE_K, arrhenius_factor, get_material
 from ..mechanics.bond_laws import LawError
 from ..mechanics.bond_table import (BondTable, GrainBoundarySpec, MaterialSpec, PairLaw, build_bond_table, kappa_for,
@@ -62,6 +64,7 @@ class Setup:
     grains: GrainMap | None = None  # [grains]: Voronoi grain ids and the bond ids of the polycrystal
     precrack_cuts: np.ndarray | None = None  # [[precracks]]: the bonds they cut (rows of lattice.precrack.cut_bonds)
     fluid: np.ndarray | None = None  # (n_sites,) bool: the Li sites that are fluid (li_mechanics = "fluid")
+    cathode: CathodeSetup | None = None  # [cathode]: the particle, its grains and the cell's constants
 
     @property
     def mechanics_ids(self) -> np.ndarray:
@@ -90,6 +93,23 @@ class Setup:
     @property
     def volume(self) -> float:
         return site_volume(self.lattice.dx, self.lattice.dim, self.thickness)
+
+
+@dataclass
+class CathodeSetup:
+    """What a [cathode] scene adds: material ids of the cell's phases, the particle's grains and its constants."""
+
+    particle: int  # material ids
+    matrix: int
+    separator: int
+    anode: int
+    micro: Microstructure  # grain centres and rotations (3D, lab frame)
+    grain: np.ndarray  # (n_sites,) grain 0..G−1 on particle sites, −1 elsewhere
+    material: ActiveMaterial  # the particle's intercalation data (NCM111 with the scene's values)
+    kappa: np.ndarray  # (n_sites,) ionic conductivity (S m^-1) of the matrix and separator sites, 0 elsewhere
+    conductivity: dict  # electrolyte name -> κ info (conductivity_at)
+    gap_length: float  # m: δ_c of R_int = R_0 exp(D_G/δ_c)
+    diffusion_horizon: float  # m of the diffusion stencil
 
 
 def bytes_per_site(dim: int, precision: str, words: int, damage_codes: int = 0) -> int:
@@ -328,6 +348,7 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
     if not (ids != 0).any():
         raise InputError("bodies", "no lattice site holds any material")
 
+    cathode_grain, micro = (None, None) if scene.cathode is None else _paint_cathode(scene, lattice, ids, index)
     cuts = _resolve_precracks(scene, lattice, stencil, ids, size)
     grain_map, gb_spec = (None, None) if scene.grains is None else _resolve_grains(
         scene.grains, lattice, stencil, ids, index, materials, size, d.dx)
@@ -392,6 +413,8 @@ def resolve(scene: Scene, base_dir: Path | str = ".", precision: str | None = No
                   fixmask, u_bc, v_bc, body, eig, table, grains=grain_map, precrack_cuts=cuts)
     if scene.electrochem is not None:
         _resolve_electrochem(setup, scene, index)
+    if scene.cathode is not None:
+        _resolve_cathode(setup, scene, index, micro, cathode_grain, interfaces)
     return setup
 
 
@@ -597,3 +620,135 @@ def material_sources(names: list[str], scene: Scene) -> dict:
     return out
 
 
+
+
+_CATHODE_PHASES = ("particle", "matrix", "separator", "anode")
+
+
+def _paint_cathode(scene: Scene, lattice: Lattice, ids: np.ndarray, index: dict[str, int]):
+    """Paint the particle of [cathode] over the bodies; returns (grain per site, the microstructure)."""
+    from ..lattice.particle import draw_microstructure
+
+    c = scene.cathode
+    dim = lattice.dim
+    names = [getattr(c, ph) for ph in _CATHODE_PHASES]
+    for ph, name in zip(_CATHODE_PHASES, names):
+        if name not in index or name == VOID:
+            raise InputError(f"cathode.{ph}", f"unknown material '{name}'")
+    if len(set(names)) != 4:
+        raise InputError("cathode", "particle, matrix, separator and anode must be four different materials")
+    centre = _vec(c.center, dim, "cathode.center")
+    size = np.array(scene.domain.size)
+    if np.any(centre - c.radius < -1e-9 * lattice.dx) or np.any(centre + c.radius > size + 1e-9 * lattice.dx):
+        raise InputError("cathode.radius", f"the particle of radius {c.radius * 1e6:.4g} um about "
+                                           f"({', '.join(f'{v * 1e6:.4g}' for v in centre)}) um leaves the domain")
+    if c.radius < 4.0 * lattice.dx:
+        raise InputError("cathode.radius", f"{c.radius * 1e6:.4g} um is under 4 lattice spacings "
+                                           f"(dx = {lattice.dx * 1e6:.4g} um): refine dx to resolve the particle")
+    centre3 = np.concatenate([centre, np.zeros(3 - dim)])  # 2D: the section through the centre
+    micro = draw_microstructure(centre3, c.radius, c.grains, c.seed)
+    x = lattice.positions()
+    x3 = np.column_stack([x, np.zeros((len(x), 3 - dim))])
+    inside = micro.inside(x3)
+    ids[inside] = index[c.particle]
+    grain = np.full(lattice.n_sites, -1, dtype=np.int64)
+    grain[inside] = micro.grain_of(x3[inside])
+    return grain, micro
+
+
+def _touches(setup: Setup, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sites of mask ``a`` with a stencil neighbour in mask ``b``."""
+    lat = setup.lattice
+    lin = lat.linear_offsets(setup.stencil)
+    bp = lat.scatter(b.astype(np.int8))
+    idx = lat.interior_index()
+    out = np.zeros(lat.n_sites, bool)
+    for k in range(setup.stencil.size):
+        out |= a & (bp[idx + lin[k]] == 1)
+    return out
+
+
+def _resolve_cathode(setup: Setup, scene: Scene, index: dict[str, int], micro, grain: np.ndarray,
+                     interfaces: dict) -> None:
+    """The checks a cathode cell needs, its conductivities and its particle's constants."""
+    import dataclasses
+
+    from ..electrochem import ocv
+    from ..materials import Sourced
+
+    c = scene.cathode
+    ids = setup.material_ids
+    pid, mid, sid, aid = (index[getattr(c, ph)] for ph in _CATHODE_PHASES)
+    particle, matrix, separator, anode = (ids == v for v in (pid, mid, sid, aid))
+    if scene.solver.kind != "quasi_static":
+        raise InputError("solver.kind", "a cathode cell is quasi-static (its mechanics follows the Li at each step)")
+    if scene.eigenstrains:
+        raise InputError("eigenstrains", "a cathode cell sets the particle's eigenstrain from its Li; give no "
+                                         "[[eigenstrains]]")
+    if scene.grains is not None:
+        raise InputError("grains", "a cathode cell's particle has its own grains ([cathode].grains)")
+    outside = _touches(setup, (ids != 0) & ~particle, particle)
+    if (outside & ~matrix).any():
+        raise InputError("cathode.center", f"the particle must lie inside the matrix '{c.matrix}': within a horizon "
+                                           "of it there are sites of another material")
+    if not separator.any() or not anode.any():
+        raise InputError("cathode.separator", "the scene holds no separator or no anode site")
+    if not _touches(setup, matrix, separator).any():
+        raise InputError("cathode.separator", f"the separator '{c.separator}' does not touch the matrix")
+    if not _touches(setup, separator, anode).any():
+        raise InputError("cathode.anode", f"the anode '{c.anode}' does not touch the separator")
+    if _touches(setup, matrix, anode).any():
+        raise InputError("cathode.anode", "the anode touches the matrix: the separator must lie between them")
+    key = (min(pid, mid), max(pid, mid))
+    if key not in interfaces:
+        raise InputError("interfaces", f"declare the particle-matrix interface ['{c.particle}', '{c.matrix}'] with "
+                                       "its bond law, e.g. damage = {law = \"bilinear\", strength = \"100 MPa\", "
+                                       "fracture_energy = \"1 J m^-2\"}")
+    law = interfaces[key]
+    gap = c.gap_length
+    if gap is None:
+        if not isinstance(law, PairLaw) or law.strength is None:
+            raise InputError("cathode.gap_length", "needs a value: it defaults to G_c/σ_c of the particle-matrix "
+                                                   "interface, which has no strength")
+        gap = law.fracture_energy / law.strength
+    kappa = np.zeros(len(ids))
+    info = {}
+    for name, mask in ((c.matrix, matrix), (c.separator, separator)):
+        info[name] = conductivity_at(name, scene.materials[name], c.temperature)
+        kappa[mask] = info[name]["kappa"]
+    base = ocv.NCM111
+
+    def pick(field, value, unit):
+        return getattr(base, field) if value is None else Sourced(value, unit, f"scene: cathode.{field}")
+
+    diff = c.diffusivity
+    if diff is not None and diff[0] != diff[1]:
+        raise InputError("cathode.diffusivity", "D11 and D22 (in the layers, [100] and [010]) must be equal")
+    mat = dataclasses.replace(
+        base,
+        max_concentration=pick("max_concentration", c.max_concentration, "mol m^-3"),
+        initial_concentration=pick("initial_concentration", c.initial_concentration, "mol m^-3"),
+        diffusivity_ab=base.diffusivity_ab if diff is None else Sourced(diff[0], "m^2 s^-1", "scene: cathode.diffusivity"),
+        diffusivity_c=base.diffusivity_c if diff is None else Sourced(diff[2], "m^2 s^-1", "scene: cathode.diffusivity"),
+        expansion_ratios=base.expansion_ratios if c.expansion_ratios is None else tuple(c.expansion_ratios),
+        expansion_ratio_source=(base.expansion_ratio_source if c.expansion_ratios is None
+                                else "scene: cathode.expansion_ratios"),
+        expansion_coefficient=pick("expansion_coefficient", c.expansion_coefficient, "m^3 mol^-1"),
+        exchange_current_density=pick("exchange_current_density", c.exchange_current_density, "A m^-2"),
+        transfer_coefficient=pick("transfer_coefficient", c.transfer_coefficient, "-"),
+    )
+    if not mat.initial_concentration.value < mat.max_concentration.value:
+        raise InputError("cathode.initial_concentration", "must lie below max_concentration")
+    y0 = mat.initial_concentration.value / mat.max_concentration.value
+    for name in ("voltage_max", "voltage_min"):
+        try:
+            ocv.ncm111_stoichiometry(getattr(c, name))
+        except ValueError as e:
+            raise InputError(f"cathode.{name}", str(e)) from None
+    if not (ocv.Y_MIN <= y0 <= ocv.Y_MAX):
+        raise InputError("cathode.initial_concentration", f"Li fraction {y0:.4g} lies outside the open-circuit "
+                                                          f"potential's range [{ocv.Y_MIN}, {ocv.Y_MAX}]")
+    if c.li_window == "paper" and not ocv.ncm111_stoichiometry(c.voltage_max) < y0:
+        raise InputError("cathode.li_window", "the initial state lies above voltage_max")
+    m = c.diffusion_horizon if c.diffusion_horizon is not None else (3.0 if setup.lattice.dim == 2 else 4.0)
+    setup.cathode = CathodeSetup(pid, mid, sid, aid, micro, grain, mat, kappa, info, float(gap), float(m))

@@ -39,6 +39,9 @@ Conductivity = _quantity("conductivity", "S m^-1")
 CurrentDensity = _quantity("current_density", "mA cm^-2")
 Voltage = _quantity("voltage", "V")
 AreaResistance = _quantity("area_resistance", "Ohm cm^2")
+Concentration = _quantity("concentration", "mol m^-3")
+Diffusivity = _quantity("diffusivity", "m^2 s^-1")
+MolarVolume = _quantity("molar_volume", "m^3 mol^-1")
 
 
 def _temperature(v):
@@ -645,6 +648,87 @@ class Electrochem(Strict):
         return self
 
 
+class Cathode(Strict):
+    """The composite-cathode cell of seed 003 (docs/cathode.md): a polycrystalline active particle in a
+    composite matrix, charged and discharged at constant current against a Li anode.
+
+    The scene's bodies paint the matrix, the separator and the anode; this section paints the particle
+    (a sphere in 3D, its section through the centre in 2D) and its Voronoi grains, each with a random
+    crystal orientation. Intercalation values left out are NCM111's (electrochem/ocv.py, each sourced).
+    """
+
+    particle: str  # material name of the active particle (painted here, over the bodies)
+    matrix: str  # the composite matrix around the particle (ionic conductor; electronically equipotential)
+    separator: str  # the electrolyte between the cathode and the anode
+    anode: str  # Li metal at 0 V
+    center: list[Length] = Field(min_length=2, max_length=3)
+    radius: Length
+    grains: int = Field(default=53, ge=1, le=10_000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    # intercalation and kinetics (None: NCM111's sourced value)
+    max_concentration: Optional[Concentration] = None
+    initial_concentration: Optional[Concentration] = None
+    diffusivity: Optional[list[Diffusivity]] = Field(default=None, min_length=3, max_length=3)  # [100], [010], [001]
+    expansion_ratios: Optional[list[float]] = Field(default=None, min_length=3, max_length=3)  # θ11, θ22, θ33
+    expansion_coefficient: Optional[MolarVolume] = None  # β: ε* = θ β Δc in the grain frame
+    exchange_current_density: Optional[CurrentDensity] = None  # i0 at y = 1/2
+    transfer_coefficient: Optional[float] = Field(default=None, gt=0, lt=1)  # α_a = α_c
+    # the stoichiometry that U(y), i0(y) and the strain read: "physical" y = c/c_max; "paper" maps the
+    # paper's Li inventory (c0 → 0) onto the open-circuit potential's window (y0 → y at voltage_max)
+    li_window: Literal["physical", "paper"] = "physical"
+    # interfacial resistance R_int = R_0 exp(D_G/δ_c) at each surface site (D_G its debonding gap)
+    interface_resistance: AreaResistance = 1e-3
+    gap_length: Optional[Length] = None  # δ_c; default G_c/σ_c of the particle–matrix interface
+    anode_exchange_current_density: CurrentDensity = 128.0
+    temperature: Temperature = 298.15
+    # galvanostatic cycling: 1C drains the particle's initial Li in one hour
+    c_rate: float = Field(default=1.0, gt=0, le=100)
+    protocol: Literal["charge_discharge", "charge"] = "charge_discharge"
+    voltage_max: Voltage = 4.3
+    voltage_min: Voltage = 3.0
+    charge_time: Optional[Time] = None  # the charge ends at voltage_max or after this time
+    discharge_time: Optional[Time] = None  # the discharge ends at voltage_min or after this time
+    # time steps
+    dt_max: Time = 60.0
+    dt_initial: Time = 1.0
+    max_stoichiometry_step: float = Field(default=0.02, gt=0, le=0.5)  # largest Δy of a surface site per step
+    max_voltage_step: Voltage = 0.02
+    diffusion_horizon: Optional[float] = Field(default=None, ge=1, le=6)  # m of the diffusion stencil
+    conduction_horizon: float = Field(default=1.0, ge=1, le=3)  # m of the ionic-conduction stencil
+    solve_tolerance: float = Field(default=1e-10, gt=0, lt=1e-3)  # of the potential solve, relative to I
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.radius > 0:
+            raise ValueError("radius must be positive")
+        for name in ("max_concentration", "initial_concentration", "expansion_coefficient",
+                     "exchange_current_density"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.diffusivity is not None and not all(d > 0 for d in self.diffusivity):
+            raise ValueError("diffusivity entries must be positive")
+        if not self.interface_resistance > 0:
+            raise ValueError("interface_resistance must be positive")
+        if self.gap_length is not None and not self.gap_length > 0:
+            raise ValueError("gap_length must be positive")
+        if not self.anode_exchange_current_density > 0:
+            raise ValueError("anode_exchange_current_density must be positive")
+        if not self.temperature > 0:
+            raise ValueError("temperature must be positive")
+        if not self.voltage_min < self.voltage_max:
+            raise ValueError("voltage_min must lie below voltage_max")
+        for name in ("charge_time", "discharge_time"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"{name} must be positive")
+        if not (self.dt_max > 0 and self.dt_initial > 0):
+            raise ValueError("dt_max and dt_initial must be positive")
+        if not self.max_voltage_step > 0:
+            raise ValueError("max_voltage_step must be positive")
+        return self
+
+
 class Output(Strict):
     every: int = Field(default=1, ge=1)
     # coupled runs: also a snapshot at exactly these times (a step never crosses one)
@@ -685,7 +769,15 @@ class Scene(Strict):
     grains: Optional[Grains] = None
     solver: Solver = Field(default_factory=Solver)
     electrochem: Optional[Electrochem] = None
+    cathode: Optional[Cathode] = None
     output: Output = Field(default_factory=Output)
     # the file a scene was read from (pdssb.load_scene): relative paths in it (an STL) are read from its
     # folder, and a run of it records it (manifest scene_file, for --resume); not part of the scene itself
     _source_file: Optional[str] = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_cells(self):
+        if self.cathode is not None and self.electrochem is not None:
+            raise ValueError("a scene is either a Li-plating cell ([electrochem]) or a cathode cell ([cathode]), "
+                             "not both")
+        return self

@@ -53,6 +53,7 @@ when Δt or the flux slope has changed enough that CG needs more than a few iter
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ from scipy.optimize import nnls
 
 from ..lattice.grid import Lattice
 from ..lattice.stencil import Stencil
-from ..linalg import Preconditioner, pcg, preconditioner_kind
+from ..linalg import Preconditioner, pcg, preconditioner_kind, sparse_load, sparse_state
 from ..mechanics.pmb import site_volume
 
 #: weight of the second-moment rows against the Tikhonov rows of the conductance fit: the moment misfit
@@ -173,34 +174,90 @@ def _walk(offset: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def surface_areas(lattice: Lattice, stencil: Stencil, active: np.ndarray, matrix: np.ndarray,
-                  thickness: float | None) -> np.ndarray:
-    """A_i (m²): the interface-bond areas of the particle surface, each on the site where its bond leaves.
+@dataclass(frozen=True)
+class InterfaceBonds:
+    """The bonds (of one stencil) from active sites to matrix sites, one row per bond, each side's site."""
 
-    Every bond (of ``stencil``) from an active site i to a matrix site j carries a_k; it is credited to the
-    last active lattice point on the way from i to j, so that the area of a surface lands on the outermost
-    active sites and not on a layer as deep as the horizon. The total is the bond count of the surface.
-    """
+    active: np.ndarray  # flat index of the bond's active end
+    matrix: np.ndarray  # flat index of its matrix end
+    offset: np.ndarray  # stencil offset index k (active → matrix)
+    entry: np.ndarray  # the last active lattice point on the way out: where the bond's area sits
+    exit: np.ndarray  # the first lattice point past it (matrix): where the flux enters the matrix
+    area: np.ndarray  # a_k (m²)
+
+
+def interface_bonds(lattice: Lattice, stencil: Stencil, active: np.ndarray, matrix: np.ndarray,
+                    thickness: float | None) -> InterfaceBonds:
+    """Every bond (of ``stencil``) from an active site i to a matrix site j, with its area a_k, the last active
+    lattice point on the way from i to j (the bond's surface site) and the first point past it (its matrix
+    site), so that the area of a surface lands on the outermost active sites and its flux on the first
+    matrix layer, not on layers as deep as the horizon."""
     shape = lattice.shape
-    area = np.zeros(lattice.n_sites)
     a_k = interface_bond_areas(stencil, lattice.dx, thickness)
     coords = np.stack(np.unravel_index(np.arange(lattice.n_sites), shape), axis=1)
     strides = np.array([int(np.prod(shape[a + 1:])) for a in range(len(shape))], dtype=np.int64)
+    cols = {name: [] for name in ("active", "matrix", "offset", "entry", "exit")}
     for k, o in enumerate(stencil.offsets):
         p, q = _pairs(shape, o)
         sel = active[p] & matrix[q]
-        p = p[sel]
-        entry = p.copy()
+        p, q = p[sel], q[sel]
+        entry, out = p.copy(), q.copy()
         going = np.ones(len(p), dtype=bool)
         for r in _walk(o):
             at = coords[p] + r
             inside = np.all((at >= 0) & (at < np.array(shape)), axis=1)
             idx = np.where(inside, at @ strides, 0)
             on = going & inside & active[idx]
+            leaving = going & inside & ~active[idx] & matrix[idx]
             entry = np.where(on, idx, entry)
+            out = np.where(leaving, idx, out)
             going &= on
-        np.add.at(area, entry, a_k[k])
-    return area
+        for name, v in (("active", p), ("matrix", q), ("offset", np.full(len(p), k)), ("entry", entry),
+                        ("exit", out)):
+            cols[name].append(v)
+    out = {name: np.concatenate(v).astype(np.int64) if v else np.zeros(0, np.int64) for name, v in cols.items()}
+    return InterfaceBonds(**out, area=a_k[out["offset"]])
+
+
+def surface_areas(lattice: Lattice, stencil: Stencil, active: np.ndarray, matrix: np.ndarray,
+                  thickness: float | None) -> np.ndarray:
+    """A_i (m²): the interface-bond areas of the particle surface, each on the site where its bond leaves
+    (:func:`interface_bonds`). The total is the bond count of the surface."""
+    b = interface_bonds(lattice, stencil, active, matrix, thickness)
+    return np.bincount(b.entry, weights=b.area, minlength=lattice.n_sites)
+
+
+def bond_laplacian(lattice: Lattice, stencil: Stencil, active: np.ndarray, group: np.ndarray, gtab: np.ndarray,
+                   volume: float, bond_mask: np.ndarray | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """L = Σ_bonds V g_ij (e_i − e_j)(e_i − e_j)ᵀ over the bonds between active sites, and the active sites.
+
+    ``group``: (n_sites,) the row of ``gtab`` (G, K: conductances per offset, s⁻¹) each active site takes;
+    between groups a bond takes the harmonic mean (series resistances). Unknowns are numbered in the order
+    of the active sites. Used for diffusion (a group per grain) and for conduction (a group per material).
+    """
+    sites = np.nonzero(active)[0]
+    index = np.full(lattice.n_sites, -1, dtype=np.int64)
+    index[sites] = np.arange(len(sites))
+    opposite = stencil.opposite()
+    rows, cols, vals = [], [], []
+    for k in half_offsets(stencil):
+        p, q = _pairs(lattice.shape, stencil.offsets[k])
+        sel = active[p] & active[q]
+        if bond_mask is not None:
+            sel &= bond_mask[p, k] & bond_mask[q, opposite[k]]
+        p, q = p[sel], q[sel]
+        ga, gb = gtab[group[p], k], gtab[group[q], k]
+        gh = np.where((ga > 0) & (gb > 0), 2.0 * ga * gb / np.where(ga + gb > 0, ga + gb, 1.0), 0.0)
+        keep = gh > 0
+        ip, iq, w = index[p[keep]], index[q[keep]], volume * gh[keep]
+        rows += [ip, iq, ip, iq]
+        cols += [iq, ip, ip, iq]
+        vals += [-w, -w, w, w]
+    n = len(sites)
+    if not rows:
+        return sparse.csr_matrix((n, n)), sites
+    L = sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return L.tocsr(), sites
 
 
 @dataclass(frozen=True)
@@ -213,6 +270,7 @@ class StepResult:
     cg_iterations: int
     dt: float  # s
     residual: float  # ‖b − A δ‖ / ‖b‖ of the step's linear system
+    shift: float = 0.0  # V: the voltage change ΔV of a galvanostatic step (0 otherwise)
 
     def balance_error(self) -> float:
         """(ΔN − Δt·influx) / |Δt·influx|: the step's molar balance, zero to round-off."""
@@ -258,6 +316,7 @@ class Intercalation:
         self._laplacian = self._assemble(grain, bond_mask)
         self._key = None
         self._factor = None
+        self._factor_matrix = None
         self.stats = dict(factorisations=0, cg_iterations=0)
 
     @property
@@ -266,27 +325,10 @@ class Intercalation:
         return len(self.sites)
 
     def _assemble(self, grain: np.ndarray, bond_mask: np.ndarray | None) -> sparse.csr_matrix:
-        """The Laplacian L (mol s⁻¹ per mol m⁻³): Σ_bonds V g_ij (e_i − e_j)(e_i − e_j)ᵀ over active pairs."""
+        """The Laplacian L (mol s⁻¹ per mol m⁻³) of the grains' conductances (:func:`bond_laplacian`)."""
         gtab = np.stack([f.g for f in self.fits])  # (G, K)
-        opposite = self.stencil.opposite()
-        rows, cols, vals = [], [], []
-        for k in half_offsets(self.stencil):
-            p, q = _pairs(self.lattice.shape, self.stencil.offsets[k])
-            sel = self.active[p] & self.active[q]
-            if bond_mask is not None:
-                sel &= bond_mask[p, k] & bond_mask[q, opposite[k]]
-            p, q = p[sel], q[sel]
-            ga, gb = gtab[grain[p], k], gtab[grain[q], k]
-            gh = np.where((ga > 0) & (gb > 0), 2.0 * ga * gb / np.where(ga + gb > 0, ga + gb, 1.0), 0.0)
-            keep = gh > 0
-            ip, iq, w = self.index[p[keep]], self.index[q[keep]], self.volume * gh[keep]
-            rows += [ip, iq, ip, iq]
-            cols += [iq, ip, ip, iq]
-            vals += [-w, -w, w, w]
-        if not rows:
-            return sparse.csr_matrix((self.n, self.n))
-        return sparse.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                 shape=(self.n, self.n)).tocsr()
+        L, _ = bond_laplacian(self.lattice, self.stencil, self.active, grain, gtab, self.volume, bond_mask)
+        return L
 
     def set_concentration(self, c: np.ndarray | float) -> None:
         """c on the active sites: a scalar, an (n_active,) array, or an (n_sites,) lattice array."""
@@ -330,12 +372,19 @@ class Intercalation:
             return v[self.sites]
         raise ValueError("surface data must be a scalar, (n_active,) or (n_sites,)")
 
-    def step(self, dt: float, flux: np.ndarray | float, slope: np.ndarray | float | None = None) -> StepResult:
+    def step(self, dt: float, flux: np.ndarray | float, slope: np.ndarray | float | None = None,
+             voltage_slope: np.ndarray | float | None = None, total: float | None = None) -> StepResult:
         """Advance c by one backward-Euler step of length ``dt`` (s).
 
         ``flux``: q_i (mol m⁻² s⁻¹, positive into the particle) at c^n; ``slope``: ∂q_i/∂c ≤ 0 (m s⁻¹), the
         linearisation of a c-dependent flux (None: a prescribed flux). Both are read on the surface sites
         only (A_i = 0 elsewhere).
+
+        Galvanostatic control: with ``total`` (mol s⁻¹) the flux is q_i + ∂q_i/∂c δ_i + r_i ΔV, r_i =
+        ``voltage_slope`` (∂q_i/∂V, mol m⁻² s⁻¹ V⁻¹), and the scalar ΔV is solved with the step so that
+        Σ A_i q_i(c^{n+1}) = ``total``: the surface redistributes the current as U(c) changes while the cell
+        passes the set current. Then ΣV(c^{n+1} − c^n) = Δt·total to round-off, and the result's ``shift``
+        is ΔV.
         """
         if not dt > 0:
             raise ValueError("dt must be positive")
@@ -348,24 +397,63 @@ class Intercalation:
         A = (self._laplacian + sparse.diags(diag)).tocsr()
         # the increment δ = c^{n+1} − c^n: (V/Δt + A s + L) δ = A q − L c^n
         rhs = self.area * q - self._laplacian @ self.c
-        key = (float(dt), hash(sa.tobytes()))
+        key = (float(dt), zlib.crc32(sa.tobytes()))
         if self._factor is None:
-            self._factor = Preconditioner(A, preconditioner_kind(self.preconditioner, self.n))
-            self.stats["factorisations"] += 1
-            self._key = key
+            self._factorise(A, key)
         delta, it = pcg(A, self._factor.solve, rhs, SOLVE_RTOL, 500)
+        shift = 0.0
+        if total is not None:
+            r = self._on_active(voltage_slope)
+            # δ = δ0 + ΔV δ1, both with the same matrix; ΔV from the constraint on the total flux
+            delta1, it1 = pcg(A, self._factor.solve, self.area * r, SOLVE_RTOL, 500)
+            it += it1
+            denom = float((self.area * (r - s * delta1)).sum())
+            if denom == 0.0:
+                raise ValueError("galvanostatic step: the surface flux does not depend on the voltage")
+            shift = (float(total) - float((self.area * (q - s * delta)).sum())) / denom
+            delta = delta + shift * delta1
         if key != self._key and it > REFACTOR_AFTER:
-            self._factor = Preconditioner(A, preconditioner_kind(self.preconditioner, self.n))
-            self.stats["factorisations"] += 1
-            self._key = key
+            self._factorise(A, key)
         self.stats["cg_iterations"] += it
-        # L's columns sum to zero, so the exact δ satisfies Σ (V/Δt + A s) δ = Σ A q: Li is conserved. The
-        # iterate meets it to the solver tolerance; a relative correction λ|δ| (λ of that order, zero where
-        # nothing moved, so a disconnected fragment stays untouched) makes it hold to round-off.
-        weight = float((diag * np.abs(delta)).sum())
-        if weight > 0.0:
-            delta += (float((self.area * q).sum()) - float((diag * delta).sum())) / weight * np.abs(delta)
-        influx = float((self.area * (q - s * delta)).sum())
-        residual = float(np.linalg.norm(rhs - A @ delta)) / max(float(np.linalg.norm(rhs)), 1e-300)
+        # L's columns sum to zero, so the exact δ satisfies Σ (V/Δt + A s) δ = Σ A (q + r ΔV), and with the
+        # constraint Σ V δ = Δt·total: Li is conserved. The iterate meets it to the solver tolerance; a
+        # relative correction λ|δ| (λ of that order, zero where nothing moved, so a disconnected fragment
+        # stays untouched) makes it hold to round-off.
+        if total is None:
+            weight = float((diag * np.abs(delta)).sum())
+            if weight > 0.0:
+                delta += (float((self.area * q).sum()) - float((diag * delta).sum())) / weight * np.abs(delta)
+            influx = float((self.area * (q - s * delta)).sum())
+        else:
+            weight = float(np.abs(delta).sum()) * self.volume
+            if weight > 0.0:
+                delta += (dt * float(total) - float(delta.sum()) * self.volume) / weight * np.abs(delta)
+            influx = float(total)
+        residual = float(np.linalg.norm(rhs + self.area * self._on_active(voltage_slope) * shift - A @ delta)) \
+            / max(float(np.linalg.norm(rhs)), 1e-300)
         self.c = self.c + delta
-        return StepResult(influx, float(delta.sum()) * self.volume, self.moles(), it, float(dt), residual)
+        return StepResult(influx, float(delta.sum()) * self.volume, self.moles(), it, float(dt), residual, shift)
+
+    def _factorise(self, A: sparse.csr_matrix, key) -> None:
+        self._factor = Preconditioner(A, preconditioner_kind(self.preconditioner, self.n))
+        self._factor_matrix = A
+        self.stats["factorisations"] += 1
+        self._key = key
+
+    def state(self, prefix: str) -> dict[str, np.ndarray]:
+        """c and the matrix the preconditioner was built from: a resumed run rebuilds the same one."""
+        out = {prefix + "c": self.c.copy()}
+        if self._factor is not None:
+            out.update(sparse_state(self._factor_matrix, prefix + "factor."))
+            out[prefix + "factor_dt"] = np.array([self._key[0]])
+            out[prefix + "factor_slope"] = np.array([self._key[1]], dtype=np.int64)
+        return out
+
+    def load(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
+        """Put back what :meth:`state` returned."""
+        self.c = np.array(arrays[prefix + "c"], dtype=np.float64)
+        A = sparse_load(arrays, prefix + "factor.")
+        self._factor = None
+        if A is not None:
+            self._factorise(A.tocsr(), (float(arrays[prefix + "factor_dt"][0]), int(arrays[prefix + "factor_slope"][0])))
+            self.stats["factorisations"] -= 1

@@ -147,3 +147,48 @@ NCM111 = ActiveMaterial(
         "c0 = M_Li / (4/3 pi r^3)",
     ),
 )
+
+
+@dataclass(frozen=True)
+class LiWindow:
+    """The stoichiometry y(c) that the open-circuit potential, the exchange current and the chemical strain
+    read, for the particle's Li concentration c (mol m⁻³).
+
+    ``physical``: y = c/c_max, NCM111 as it is: from the paper's initial state y0 = c0/c_max = 0.954 it can
+    give up Li only down to y = 0.383 (4.3 V), 69 % of what the paper's particle gives up.
+    ``paper``: seed 003's particle gives up 87 % of its Li within 4.3 V (24.659 → 3.203 pmol), more than
+    NCM111's open-circuit potential allows; this mode maps the paper's inventory onto the potential's
+    window, y = y_top + (c/c0)(y0 − y_top), y_top = y at the upper cut-off, so that c = c0 is the paper's
+    start and c → 0 reaches the cut-off, with the shape of U(y) kept (docs/cathode.md §7).
+    """
+
+    mode: str  # "physical" | "paper"
+    max_concentration: float  # mol m^-3
+    initial_concentration: float  # mol m^-3
+    top: float  # y at the upper cut-off voltage
+
+    @property
+    def y0(self) -> float:
+        return self.initial_concentration / self.max_concentration
+
+    def y(self, c):
+        """y(c), clipped to the fit's range [Y_MIN, Y_MAX]."""
+        c = np.asarray(c, dtype=np.float64)
+        if self.mode == "physical":
+            y = c / self.max_concentration
+        else:
+            y = self.top + c / self.initial_concentration * (self.y0 - self.top)
+        return np.clip(y, Y_MIN, Y_MAX)
+
+    def dy_dc(self) -> float:
+        """dy/dc (m³ mol⁻¹), a constant of the map."""
+        if self.mode == "physical":
+            return 1.0 / self.max_concentration
+        return (self.y0 - self.top) / self.initial_concentration
+
+
+def exchange_current(i0_ref: float, y):
+    """i0(y) = i0_ref · 2√(y(1 − y)) (A m⁻²): symmetric Butler–Volmer with a solid electrolyte of constant Li⁺
+    site concentration, normalised to i0_ref at y = ½."""
+    y = np.asarray(y, dtype=np.float64)
+    return i0_ref * 2.0 * np.sqrt(np.clip(y * (1.0 - y), 0.0, None))

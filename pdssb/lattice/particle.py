@@ -118,16 +118,35 @@ class Microstructure:
         p = np.asarray(principal, dtype=np.float64)
         return np.einsum("gik,k,gjk->gij", self.rotations, p, self.rotations)
 
+    def plane_strain_eigenstrain(self, principal: np.ndarray, nu: float) -> np.ndarray:
+        """(G, 2, 2): the in-plane eigenstrain that gives a plane-strain section z = const the stresses of
+        the 3D body.
+
+        With ε_zz = 0, σ_αβ = λ(ε_γγ − ε*_γγ − ε*_zz) δ_αβ + 2μ (ε_αβ − ε*_αβ). A 2D law with eigenstrain e*
+        gives λ(ε_γγ − e*_γγ) δ + 2μ(ε − e*); the two agree for e* = ε*_xy + a I with 2a(λ + μ) = λ ε*_zz,
+        i.e. a = ν ε*_zz. ``principal`` is per unit Δc along the crystal axes.
+        """
+        t = self.lab_tensors(principal)
+        return t[:, :2, :2] + float(nu) * t[:, 2, 2][:, None, None] * np.eye(2)
+
+
+def draw_microstructure(centre: np.ndarray, radius: float, grains: int, seed: int) -> Microstructure:
+    """A seeded particle of ``grains`` Voronoi grains: centres uniform in the sphere of ``radius`` (m) about
+    ``centre`` (3,), rotations uniform on SO(3). The draw is relative to the centre, so one seed gives the
+    same grains wherever the particle sits (the 3D cell and its section share them)."""
+    from scipy.spatial import cKDTree
+
+    centre = np.asarray(centre, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    centres = _points_in_sphere(grains, radius, rng)
+    rotations = random_rotations(grains, rng)
+    centres = centres + centre
+    return Microstructure(centre, float(radius), centres, rotations, cKDTree(centres))
+
 
 def make_microstructure(spec: CellSpec) -> Microstructure:
     """The seeded microstructure of ``spec``: Voronoi centres uniform in the sphere and uniform rotations."""
-    from scipy.spatial import cKDTree
-
-    rng = np.random.default_rng(spec.seed)
-    centres = _points_in_sphere(spec.grains, spec.particle_radius, rng)
-    rotations = random_rotations(spec.grains, rng)
-    centres = centres + spec.particle_centre
-    return Microstructure(spec.particle_centre, spec.particle_radius, centres, rotations, cKDTree(centres))
+    return draw_microstructure(spec.particle_centre, spec.particle_radius, spec.grains, spec.seed)
 
 
 @dataclass(frozen=True)
@@ -176,16 +195,10 @@ class Cell:
         return t if self.dim == 3 else t[:, :2, :2].copy()
 
     def plane_strain_eigenstrain(self, principal: np.ndarray, nu: float) -> np.ndarray:
-        """(G, 2, 2): the in-plane eigenstrain that gives a plane-strain 2D body the stresses of the 3D one.
-
-        With ε_zz = 0, σ_αβ = λ(ε_γγ − ε*_γγ − ε*_zz) δ_αβ + 2μ (ε_αβ − ε*_αβ). A 2D law with eigenstrain e*
-        gives λ(ε_γγ − e*_γγ) δ + 2μ(ε − e*); the two agree for e* = ε*_xy + a I with 2a(λ + μ) = λ ε*_zz,
-        i.e. a = ν ε*_zz. ``principal`` is per unit Δc along the crystal axes.
-        """
+        """(G, 2, 2): the section's in-plane eigenstrain (:meth:`Microstructure.plane_strain_eigenstrain`)."""
         if self.dim != 2:
             raise ValueError("the plane-strain eigenstrain belongs to the 2D section")
-        t = self.micro.lab_tensors(principal)
-        return t[:, :2, :2] + float(nu) * t[:, 2, 2][:, None, None] * np.eye(2)
+        return self.micro.plane_strain_eigenstrain(principal, nu)
 
 
 def build_cell(spec: CellSpec, dx: float, dim: int = 3, halo: int = 0, thickness: float | None = None) -> Cell:
