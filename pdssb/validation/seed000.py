@@ -45,8 +45,8 @@ PAPER_CRACK_ORDER = ("semi_ellipsoid", "cube", "pyramid", "semi_sphere")
 PAPER_MODE_STRENGTH = "48 MPa"
 #: The paper's own model, as closely as pdssb poses it (MODEL.md §8, "paper mode"): LAGP softens
 #: exponentially with a strength and the literature toughness (K_IC = 1.1 MPa m^½ → G_c = K²(1 − ν²)/E),
-#: κ falls linearly with damage to 0 at 0.8, Li stays in the pit, and failure is a connected path of
-#: damage ≥ 0.8 from the Li to the counter electrode (separation is not a failure here).
+#: κ falls linearly with damage to 0 at 0.8, Li stays in the pit (a pressurised fluid), and failure is the
+#: first electrolyte site whose most damaged bond reaches 0.8 (docs/validation.md, "Paper mode").
 MODELS: dict[str, dict[str, Any]] = {
     "li-wedge": {},
     "paper": {
@@ -54,6 +54,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "materials.LAGP.damage": {"law": "exponential", "strength": PAPER_MODE_STRENGTH},
         "electrochem.conductivity_damage": "seed000",
         "electrochem.li_follows_crack": False,
+        "electrochem.li_mechanics": "fluid",
         "electrochem.damage_measure": "directional",
         "electrochem.failure.damage_threshold": 0.8,
         "electrochem.failure.span": "point",
