@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import copy
 import json
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .jobs import run_jobs
 
 GEOMETRIES = ("semi_sphere", "semi_ellipsoid", "pyramid", "cube")
 COMPARE_AT_S = 12.0
@@ -109,12 +109,7 @@ def run_all(scenes_dir: Path, out: Path, overrides: dict[str, Any], cases: dict[
         geometry = spec.pop("geometry")
         scene = case_scene(scenes_dir / f"seed000_{geometry}.toml", {**overrides, **spec}, t_end)
         todo.append(dict(out=str(out / "runs" / name), scene=scene, scene_dir=str(scenes_dir), arch=arch))
-    if jobs <= 1:
-        for job in todo:
-            run_case(job)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            list(pool.map(run_case, todo))
+    run_jobs(run_case, todo, jobs)
     return {name: out / "runs" / name for name in cases}
 
 

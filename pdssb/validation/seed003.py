@@ -17,12 +17,12 @@ from __future__ import annotations
 import copy
 import csv
 import io
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .jobs import run_jobs
 
 BASELINE = "sigma100"
 #: (σc MPa, Gc J m⁻²) of the interface study, seed 003 §3.3
@@ -294,12 +294,7 @@ def validate(scene_file: Path, out: Path, studies: tuple[str, ...] = tuple(STUDI
     if run:
         todo = [dict(case=case, out=str(out), scene=case_scene(base, case, s["value"], s["study"]),
                      scene_dir=str(Path(scene_file).parent), arch=arch) for case, s in spec.items()]
-        if jobs <= 1:
-            for job in todo:
-                run_case(job)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-                list(pool.map(run_case, todo))
+        run_jobs(run_case, todo, jobs)
     results = {}
     for case, s in spec.items():
         rows = read_case(out, case)
