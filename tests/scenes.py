@@ -2,6 +2,24 @@
 test varies."""
 
 
+def _clamped(bottom: str) -> str:
+    """The top and bottom faces held fixed; ``bottom`` completes the bottom region (its depth or material)."""
+    return f'''[regions.top]
+face = "+y"
+[regions.bottom]
+face = "-y"
+{bottom}
+[[boundary]]
+region = "top"
+kind = "displacement"
+value = ["0 um", "0 um"]
+[[boundary]]
+region = "bottom"
+kind = "displacement"
+value = ["0 um", "0 um"]
+'''
+
+
 def swelling_pit(*, title: str = "tiny swelling pit", size_um: float = 4.0, dx_um: float = 0.25,
                  width_um: float = 2.0, strain: float = 0.12, load_steps: int = 4, every: int = 2,
                  checkpoint_every: int | None = None) -> str:
@@ -25,20 +43,7 @@ material = "LAGP"
 type = "pyramid"
 aspect_ratio = 1.0
 width = "{width_um:g} um"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-material = "LAGP"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[eigenstrains]]
+{_clamped('material = "LAGP"')}[[eigenstrains]]
 material = "Li"
 strain = {strain!r}
 [solver]
@@ -84,20 +89,7 @@ material = "LAGP"
 [[bodies]]
 material = "Li"
 shape = {{ type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.6 um"] }}
-{pit}[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.6 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[solver]
+{pit}{_clamped('depth = "0.6 um"')}[solver]
 method = "direct"
 tolerance = {tolerance!r}
 [electrochem]
