@@ -46,8 +46,8 @@ CATHODE_COLUMNS = [
     "R_int_mean_Ohm_cm2", "mean_overpotential_V", "mean_resistance_drop_V", "volumetric_strain_extreme",
     "von_mises_max_MPa",
     "von_mises_mean_MPa", "hydrostatic_max_MPa", "hydrostatic_min_MPa", "interface_damage_mean",
-    "interface_bonds_broken", "bonds_broken_total", "adr_iterations", "residual", "newton_iterations",
-    "cg_iterations", "li_balance_error",
+    "interface_bonds_broken", "bonds_broken_total", "equilibrium_iterations", "residual", "cell_newton_iterations",
+    "cell_cg_iterations", "li_balance_error",
 ]
 #: Δt grows by this factor per step while the step limits allow
 DT_GROWTH = 1.5
@@ -377,8 +377,8 @@ class CathodeSimulation(Simulation):
             "von_mises_max_MPa": float(vm.max()) / 1e6, "von_mises_mean_MPa": float(vm.mean()) / 1e6,
             "hydrostatic_max_MPa": float(hyd.max()) / 1e6, "hydrostatic_min_MPa": float(hyd.min()) / 1e6,
             "interface_damage_mean": float(d.mean()), "interface_bonds_broken": int((~intact).sum()),
-            "bonds_broken_total": result.bonds_broken_total, "adr_iterations": result.adr_iterations,
-            "residual": result.residual, "newton_iterations": sol.newton, "cg_iterations": sol.cg,
+            "bonds_broken_total": result.bonds_broken_total, "equilibrium_iterations": result.equilibrium_iterations,
+            "residual": result.residual, "cell_newton_iterations": sol.newton, "cell_cg_iterations": sol.cg,
             "li_balance_error": self.last["balance"],
         }
 

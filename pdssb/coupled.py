@@ -52,7 +52,7 @@ from .units import FARADAY_C_PER_MOL, LI_MOLAR_VOLUME_M3_PER_MOL
 
 COUPLED_COLUMNS = [
     "step", "time_s", "dt_s", "cell_voltage_V", "current_mA", "current_density_mA_cm2", "mean_overpotential_V",
-    "capacity_mAh", "capacity_mAh_cm2", "li_volume_um3", "adr_iterations", "newton_iterations", "cg_iterations",
+    "capacity_mAh", "capacity_mAh_cm2", "li_volume_um3", "equilibrium_iterations", "cell_newton_iterations", "cell_cg_iterations",
     "bonds_broken_step", "bonds_broken_total", "damage_sum", "damage_max", "crack_area_um2", "crack_depth_um",
     "von_mises_max_MPa", "von_mises_mean_MPa", "hydrostatic_max_MPa", "hydrostatic_min_MPa", "li_pressure_max_MPa",
     "li_sites", "failed", "failed_damage_path", "failed_short_circuit", "failed_crack_depth",
@@ -490,7 +490,7 @@ class CoupledSimulation(Simulation):
             "mean_overpotential_V": cell.mean_overpotential_V,
             "capacity_mAh": mah, "capacity_mAh_cm2": mah / (self.ce_area * 1e4) if per_cm2 else float("nan"),
             "li_volume_um3": (self.li_added.sum() + self.reservoir) * 1e18,
-            "newton_iterations": cell.newton_iterations, "cg_iterations": cell.cg_iterations,
+            "cell_newton_iterations": cell.newton_iterations, "cell_cg_iterations": cell.cg_iterations,
             "crack_area_um2": result.bonds_broken_total * self.cond.area_per_bond * 1e12,
             "crack_depth_um": fail.depth_m * 1e6,
             "li_pressure_max_MPa": p_max / 1e6,

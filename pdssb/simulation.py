@@ -28,7 +28,7 @@ from .roles import SE, role_codes
 from .step import StepResult
 
 COLUMNS = [
-    "step", "time_s", "load", "adr_iterations", "residual", "bonds_broken_step", "bonds_broken_total",
+    "step", "time_s", "load", "equilibrium_iterations", "residual", "bonds_broken_step", "bonds_broken_total",
     "damage_sum", "damage_max", "von_mises_max_MPa", "von_mises_mean_MPa", "hydrostatic_max_MPa",
     "hydrostatic_min_MPa", "strain_energy_J", "dissipated_J",
 ]
@@ -191,7 +191,7 @@ class Simulation:
         hyd = m.field("hyd")[sel]
         dissipated = float(m.field("dissipated").sum(dtype=np.float64) * self.setup.volume)
         return {
-            "step": result.step, "time_s": result.time_s, "load": result.load, "adr_iterations": result.adr_iterations,
+            "step": result.step, "time_s": result.time_s, "load": result.load, "equilibrium_iterations": result.equilibrium_iterations,
             "residual": result.residual, "bonds_broken_step": result.bonds_broken,
             "bonds_broken_total": result.bonds_broken_total,
             "damage_sum": float(dmg.sum()), "damage_max": float(dmg.max()),

@@ -40,7 +40,7 @@ class StepResult:
     time_s: float
     dt_s: float  # Δt of the step (dynamic: of each Verlet step since the last result)
     load: float  # the load factor (quasi-static ramp; 1 in coupled and dynamic runs)
-    adr_iterations: int  # equilibrium iterations (ADR, or Newton steps of the direct solver)
+    equilibrium_iterations: int  # mechanics: ADR iterations, or Newton steps (plus any ADR fall-back) of the other solvers
     residual: float  # of the last equilibrium (NaN in dynamic runs)
     bonds_broken: int  # in this step (dynamic: since the last result)
     bonds_broken_total: int
