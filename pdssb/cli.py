@@ -190,7 +190,7 @@ def bench(
     scaling_solvers: Optional[str] = typer.Option(None, "--scaling-solvers",
                                                   help="--scaling: comma-separated subset of conduction/pcg, "
                                                        "conduction/lu, conduction/amg, mechanics/adr, mechanics/lu, "
-                                                       "mechanics/amg (default: all)"),
+                                                       "mechanics/amg, mechanics/device (default: all)"),
 ) -> None:
     """Time the force kernel (bond evaluations per second); --check/--record against docs/bench_records.json;
     --memory, --startup SCENE, --scaling, --viewer for the other figures (docs/benchmarks.md)."""

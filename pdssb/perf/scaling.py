@@ -8,7 +8,8 @@ The problem is the generated 2D coupled cell (perf/scenes.py): n × n sites, Δx
   first solve, which includes the assembly and the preconditioner's set-up;
 - mechanics: equilibrium from u = 0 with the top face pulled up by 0.002 µm = 0.02 Δx at every size
   (no breaking; below the direct method's 5 %-of-Δx step limit, so no Newton step is damped), with
-  ADR and with the direct method (assembly, preconditioner, Newton–PCG) with either preconditioner,
+  ADR, with the direct method (assembly, preconditioner, Newton–PCG on the host) with either
+  preconditioner, and with the device method (Newton with matrix-free Jacobi-PCG in Taichi kernels),
   to the tolerance 1e-4.
 Each is timed ``repeat`` times (best wall time kept; its process CPU time too, which a shared machine
 disturbs less) after a warm-up solve on the smallest size (kernels compiled or loaded).
@@ -21,7 +22,8 @@ import time
 import numpy as np
 
 DEFAULT_SIZES = (40, 80, 160)
-SOLVERS = ("conduction/pcg", "conduction/lu", "conduction/amg", "mechanics/adr", "mechanics/lu", "mechanics/amg")
+SOLVERS = ("conduction/pcg", "conduction/lu", "conduction/amg", "mechanics/adr", "mechanics/lu", "mechanics/amg",
+           "mechanics/device")
 
 
 def _sim(n: int, precision: str):
@@ -48,7 +50,10 @@ def _conduction(sim, method: str) -> tuple[float, dict]:
 
 def _mechanics(sim, method: str, tolerance: float, max_iterations: int) -> tuple[float, dict]:
     m = sim.model
-    m.use_solver("adr" if method == "adr" else "direct", method)
+    if method in ("adr", "device"):
+        m.use_solver(method)
+    else:
+        m.use_solver("direct", method)
     m.load = 1.0
     m.u.fill(0)
     m.v.fill(0)
