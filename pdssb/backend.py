@@ -3,6 +3,11 @@
 ``auto`` takes CUDA when a CUDA device answers and the CPU otherwise. Precision sets Taichi's
 default float, which every kernel's local arithmetic uses, so the ndarrays and the arithmetic
 agree. Taichi's offline cache stays on so compiled kernels are reused across runs.
+
+The host's BLAS (OpenBLAS under NumPy and SciPy) runs on one thread unless the user sets its thread
+count (``PDSSB_BLAS_THREADS``, or OpenBLAS's/OpenMP's own variables): the host solves are band
+triangular solves and thin matrix–vector products between Taichi kernels, and a second thread pool
+beside Taichi's on the same cores makes them slower, not faster (docs/benchmarks.md, "BLAS threads").
 """
 
 from __future__ import annotations
@@ -71,7 +76,31 @@ def init(arch: str = "auto", precision: str = "f64", threads: int | None = None)
         with contextlib.redirect_stdout(io.StringIO()):
             ti.init(arch=ti.cpu, **common, **cpu_opts)
     _state.update(key=key, arch=used, precision=precision)
+    _limit_host_blas()
     return used
+
+
+#: variables by which a user sets the BLAS thread count himself; pdssb then leaves it alone
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _limit_host_blas() -> None:
+    """One BLAS thread for the host solves (module docstring), or ``PDSSB_BLAS_THREADS``."""
+    if "blas_limit" in _state:
+        return
+    wanted = os.environ.get("PDSSB_BLAS_THREADS")
+    if wanted is None and any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES):
+        return
+    try:
+        n = int(wanted) if wanted is not None else 1
+    except ValueError:
+        raise InputError("PDSSB_BLAS_THREADS", f"must be a whole number of threads, not {wanted!r}") from None
+    if n < 1:
+        raise InputError("PDSSB_BLAS_THREADS", f"must be at least 1, not {n}")
+    import scipy.linalg  # noqa: F401 - loads SciPy's own BLAS, which the limit must see
+    from threadpoolctl import threadpool_limits
+
+    _state["blas_limit"] = threadpool_limits(limits=n, user_api="blas")
 
 
 def current() -> dict:
