@@ -116,7 +116,9 @@ def fit_conductances(stencil: Stencil, tensor: np.ndarray, dx: float) -> Conduct
     """Non-negative bond conductances g_k whose second moment is (as close as the lattice allows) ``tensor``."""
     d = stencil.dim
     D = np.asarray(tensor, dtype=np.float64)
-    if D.shape != (d, d) or not np.allclose(D, D.T, rtol=1e-12, atol=0.0):
+    # symmetric to round-off of its largest entry: R diag(D) Rᵀ of an isotropic D has off-diagonal entries
+    # of round-off size whose transposes differ relatively by O(1)
+    if D.shape != (d, d) or not np.allclose(D, D.T, rtol=0.0, atol=1e-12 * float(np.abs(D).max(initial=0.0))):
         raise ValueError(f"diffusivity tensor must be a symmetric {d}×{d} matrix")
     ev = np.linalg.eigvalsh(D)
     if ev.min() < 0.0 or ev.max() <= 0.0:

@@ -125,8 +125,8 @@ NCM111 = ActiveMaterial(
         "literature value (not in the seeds): NCM111 unit-cell volume change of about -1.2 % between 3.0 and "
         "4.3 V vs Li/Li+ (Kondrakov et al., J. Phys. Chem. C 121 (2017) 3286, doi:10.1021/acs.jpcc.6b12885; "
         "seed 003 ref. 21) over the Li window of the OCP, y = 0.995 -> 0.383, i.e. beta = 0.012/(0.611 c_max); "
-        "with theta = diag(1, 1, -1) the volumetric strain is beta*dc. Phase 2 calibrates it on seed 003's "
-        "eps_V,max = -0.0253 at 1C",
+        "with theta = diag(1, 1, -1) the volumetric strain is beta*dc. Not calibrated: seed 003's "
+        "eps_V,max = -0.0253 at 1C would take 9.26e-7 in the 2D section, not shipped (docs/validation.md)",
     ),
     exchange_current_density=Sourced(
         2.0,

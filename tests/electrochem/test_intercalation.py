@@ -59,6 +59,20 @@ def test_isotropic_tensor_fitted_exactly(dim, m):
     assert np.allclose(shape, shape[0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("dim", [2, 3])
+def test_rotated_isotropic_tensor_fitted_exactly(dim):
+    """Closed form: R (D I) Rᵀ = D I, so a grain with an isotropic D (seed 003 Cases 2–4), rotated as
+    Cell.lab_tensors rotates it, gets the isotropic fit D·I whatever the round-off of its off-diagonal
+    entries."""
+    st = Stencil(dim, 3)
+    rot = Rotation.random(50, random_state=3).as_matrix()
+    tensors = np.einsum("gik,k,gjk->gij", rot, np.full(3, D_FAST), rot)[:, :dim, :dim]
+    assert any((t != t.T).any() for t in tensors)  # round-off makes some of them unsymmetric
+    for t in tensors:
+        fit = fit_conductances(st, t, DX)
+        assert np.allclose(fit.represented, D_FAST * np.eye(dim), rtol=0, atol=1e-12 * D_FAST)
+
+
 @pytest.mark.parametrize("dim,m", [(2, 3), (3, 2), (3, 3)])
 def test_representable_tensors_fitted_exactly(dim, m):
     """A tensor in the cone {Σ a_k ξ_k ξ_kᵀ, a_k ≥ 0} comes back to 1e-10: the c-axis along a lattice axis

@@ -37,6 +37,8 @@ def test_every_case_scene_is_a_valid_scene_with_its_setting(dim):
         elif s["study"] == "anisotropy":
             assert c.expansion_ratios[2] == s["value"][2]
             assert c.diffusivity[2] == pytest.approx(s["value"][1])
+            # seed 003 §3.2: Cases 2–4 (Case 1 is the baseline) have an isotropic D_s
+            assert c.diffusivity[2] == pytest.approx(c.diffusivity[0])
 
 
 @pytest.mark.parametrize("args,field", [(["--dim", "4"], "--dim"), (["--only", "nope"], "--only"),
