@@ -2,7 +2,7 @@
 test varies."""
 
 
-def _clamped(bottom: str) -> str:
+def clamped(bottom: str) -> str:
     """The top and bottom faces held fixed; ``bottom`` completes the bottom region (its depth or material)."""
     return f'''[regions.top]
 face = "+y"
@@ -43,7 +43,7 @@ material = "LAGP"
 type = "pyramid"
 aspect_ratio = 1.0
 width = "{width_um:g} um"
-{_clamped('material = "LAGP"')}[[eigenstrains]]
+{clamped('material = "LAGP"')}[[eigenstrains]]
 material = "Li"
 strain = {strain!r}
 [solver]
@@ -89,7 +89,7 @@ material = "LAGP"
 [[bodies]]
 material = "Li"
 shape = {{ type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.6 um"] }}
-{pit}{_clamped('depth = "0.6 um"')}[solver]
+{pit}{clamped('depth = "0.6 um"')}[solver]
 method = "direct"
 tolerance = {tolerance!r}
 [electrochem]

@@ -21,7 +21,7 @@ from pdssb.config.resolve import resolve
 from pdssb.io.checkpoint import read_checkpoint
 from pdssb.io.snapshots import PvdIndex
 
-from .scenes import swelling_pit
+from .scenes import clamped, swelling_pit
 
 COUPLED = '''
 title = "tiny coupled pit"
@@ -46,20 +46,7 @@ face = "-y"
 center = ["3 um", "1 um"]
 radius = "1.5 um"
 fill = "Li"
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "1 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[solver]
+''' + clamped('depth = "1 um"') + '''[solver]
 tolerance = 1e-4
 [electrochem]
 counter_electrode = "top"

@@ -9,6 +9,8 @@ from pdssb.coupled import CoupledSimulation
 from pdssb.electrochem.kinetics import KineticsParams
 from pdssb.units import FARADAY_C_PER_MOL as F, GAS_CONSTANT_J_PER_MOL_K as R
 
+from ..scenes import clamped
+
 T = 300.0
 I0 = 0.1  # A m^-2 = 0.01 mA cm^-2
 
@@ -28,20 +30,7 @@ material = "SE"
 [[bodies]]
 material = "Li"
 shape = {{ type = "box", lo = ["0 um", "0 um"], hi = ["6 um", "0.3 um"] }}
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.3 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[electrochem]
+''' + clamped('depth = "0.3 um"') + '''[electrochem]
 temperature = "300 K"
 counter_electrode = "top"
 control = {{ mode = "{mode}", value = "{value}" }}

@@ -15,6 +15,8 @@ from pdssb.units import BOLTZMANN_EV_PER_K as KB
 from pdssb.units import FARADAY_C_PER_MOL as F
 from pdssb.units import GAS_CONSTANT_J_PER_MOL_K as R
 
+from ..scenes import clamped
+
 CELL = '''
 [domain]
 dim = 2
@@ -31,20 +33,7 @@ material = "SE"
 [[bodies]]
 material = "Li"
 shape = {{ type = "box", lo = ["0 um", "0 um"], hi = ["4 um", "0.3 um"] }}
-[regions.top]
-face = "+y"
-[regions.bottom]
-face = "-y"
-depth = "0.3 um"
-[[boundary]]
-region = "top"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[[boundary]]
-region = "bottom"
-kind = "displacement"
-value = ["0 um", "0 um"]
-[electrochem]
+''' + clamped('depth = "0.3 um"') + '''[electrochem]
 temperature = "{T}"
 counter_electrode = "top"
 control = {{ mode = "voltage", value = "0.01 V" }}
