@@ -18,7 +18,9 @@ Bodies (:meth:`FluidLi.update`). The connected components (3^d neighbourhood) of
 the electrolyte sites Li may wet (damage ≥ ``li_follows_crack``, off the counter electrode) form the Li
 bodies; a component with no fluid site is a body when it borders Li (the elastic anode: Li plates into a
 crack from there too). The wet sites of a body are its *wet cluster*. A body with a member next to a void
-site is open (its Li meets a free surface): p = 0.
+that Li can leave through is open (its Li meets a free surface): p = 0. A pore or a free face is such a
+void; the halo beyond a domain face whose sites hold their normal displacement (a roller: the symmetry
+plane of a periodic array of defects; a clamp) is not, since the Li cannot pass it (:meth:`FluidLi._escape_near`).
 
 Wall and wet bonds. The pressure acts through directed bonds i → k from non-fluid sites i: *wall bonds*
 (intact, to a fluid site) and *wet bonds* (broken between two non-fluid sites, with one end or a cell the
@@ -191,6 +193,7 @@ class FluidLi:
         self.wet_sites = np.zeros(n, bool)  # sites with a wet bond
         self.a = np.zeros((n, d))
         self.open = np.zeros(0, bool)
+        self.walls = None  # the boundary conditions' fixmask (padded), set by the model: set_walls
         self.v0 = np.zeros(0)  # nominal volume of each body's fluid sites
         self.v_li = np.zeros(0)  # stress-free Li volume per body
         self.p = np.zeros(0)  # pressure per body (Pa), at the u of the last evaluation
@@ -202,6 +205,38 @@ class FluidLi:
         return int(self.v0.shape[0])
 
     # ------------------------------------------------------------ bodies
+    def set_walls(self, fixmask: np.ndarray) -> None:
+        """The boundary conditions' component bitmask per padded site (before the fluid sites are held):
+        a domain face whose sites hold their normal displacement is a wall for the Li (:meth:`_escape_near`)."""
+        self.walls = np.asarray(fixmask, np.int64)
+
+    def _escape_near(self) -> np.ndarray:
+        """Padded bool: sites next (3^d neighbourhood) to a void that Li leaves through. A void inside the
+        domain (a pore, a free surface) is one. The halo beyond a domain face is one unless the site holds
+        its displacement normal to that face (a roller or clamp: a symmetry plane or a rigid wall, which
+        keeps the Li in; beyond a free face the Li extrudes). Beyond an edge or corner of the domain every
+        face crossed must be held."""
+        m = self.m
+        L = m.lattice
+        shape, d, h = L.padded_shape, m.dim, L.halo
+        out = np.zeros(shape, np.int64)  # bit a: beyond the domain along axis a
+        for a, n in enumerate(L.shape):
+            idx = np.arange(shape[a])
+            beyond = ((idx < h) | (idx >= h + n)).astype(np.int64) << a
+            out |= beyond.reshape([-1 if b == a else 1 for b in range(d)])
+        void = (~self.solid).reshape(shape)
+        held = np.zeros(shape, np.int64) if self.walls is None else self.walls.reshape(shape)
+        near = np.zeros(shape, bool)
+        pad = [(1, 1)] * d
+        vp, op = np.pad(void, pad), np.pad(out, pad)
+        for o in np.ndindex(*(3,) * d):
+            if all(c == 1 for c in o):
+                continue
+            sl = tuple(slice(c, c + s) for c, s in zip(o, shape))
+            v, ob = vp[sl], op[sl]  # the neighbour through offset o − 1
+            near |= v & ((ob == 0) | ((ob & ~held) != 0))
+        return near.ravel()
+
     def update(self, wettable: np.ndarray, li: np.ndarray, open_to_void: bool = True) -> None:
         """Bodies, wet clusters, wall and wet bonds from the current bonds. ``wettable``: padded bool, the
         non-fluid sites Li may wet (damage past li_follows_crack, off the counter electrode; none: cracks stay
@@ -224,9 +259,8 @@ class FluidLi:
         remap[keep] = np.arange(int(keep.sum()))
         own = remap[lab]  # members' body
         cluster = cand & (own >= 0)
-        void_near = ndimage.binary_dilation((~self.solid).reshape(shape), structure=struct).ravel()
         nb = int(keep.sum())
-        self.open = np.bincount(own[(own >= 0) & void_near], minlength=nb)[:nb] > 0
+        self.open = np.bincount(own[(own >= 0) & self._escape_near()], minlength=nb)[:nb] > 0
         if not open_to_void:
             self.open[:] = False
 

@@ -214,6 +214,7 @@ class MechanicsModel:
         """Interior arrays: component bitmask of prescribed DOFs, their displacement and velocity, body force (N m⁻³)."""
         L = self.lattice
         if self.fluid is not None:  # fluid Li has no stiffness: its sites stay at u = 0 (fluid.py)
+            self.fluid.set_walls(L.scatter(fixmask.astype(np.int64)))
             fixmask = np.where(self.fluid.fluid[L.interior_index()], (1 << self.dim) - 1, fixmask)
         self.fixmask.from_numpy(L.scatter(fixmask.astype(np.int32)))
         self.u_bc.from_numpy(L.scatter(u_bc.astype(self.np_float)))

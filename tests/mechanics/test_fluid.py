@@ -139,3 +139,27 @@ def test_centre_crack_pressure_rise_rate():
     r = klinsmann_rate(8, "centre")
     assert r["converged"] and r["bodies"] == 1
     assert r["coefficient"] == pytest.approx(2.0 / np.pi, rel=0.03)
+
+
+def test_li_leaves_through_a_free_face_not_through_a_held_one():
+    """Rule (fluid.py, bodies): a Li body that reaches a free face is open, p = 0 (its Li extrudes); one
+    that reaches a face whose sites hold their normal displacement (a roller: the symmetry plane of a
+    periodic array of defects) is closed, since the mirror image holds the Li in. Holding only the
+    tangential component is not a wall. A pore inside the domain opens the body whatever the faces hold."""
+    lat, model, inside, grid = _cavity(box=((0, 10), (7, 13)))  # the cavity's left end is the domain's −x face
+    fl = model.fluid
+    none = np.zeros(lat.n_padded, bool)
+    li = lat.scatter(inside)
+    assert fl.n_bodies == 1 and fl.open.tolist() == [True]  # no boundary conditions: every face is free
+    face = grid[:, 0] < 3  # a roller layer of one horizon on −x
+    for held, expect in ((1, False), (2, True), (3, False)):  # u_x held / only u_y / both (a clamp)
+        fl.set_walls(lat.scatter(np.where(face, held, 0)))
+        fl.update(none, li)
+        assert fl.open.tolist() == [expect], held
+    # a pore beside the cavity, inside the domain: open whatever holds the face
+    fl.solid = fl.solid.copy()
+    pore = lat.interior_index()[(grid[:, 0] == 10) & (grid[:, 1] == 9)]
+    fl.solid[pore] = False
+    fl.set_walls(lat.scatter(np.where(face, 3, 0)))
+    fl.update(none, li)
+    assert fl.open.tolist() == [True]
