@@ -102,8 +102,9 @@ class FactorCache:
 
     def set_bonds(self, Kb: sparse.csc_matrix, broken=None) -> None:
         """Make Kb the bond stiffness and recompute the support shifts. ``broken``: (bonds broken since
-        the last call, the bits after) when Kb was updated in place from the previous one for exactly
-        those bonds (the connected components may then be kept: SupportShift)."""
+        the last call, the bits after, the ids, the sites whose bonds changed) when Kb was updated in
+        place from the previous one for exactly those bonds (the connected components, and the shifts
+        away from those sites, may then be kept: SupportShift)."""
         if self.scale is None:
             diag = Kb.diagonal()
             self.scale = float(diag[diag > 0].mean()) if (diag > 0).any() else 1.0
@@ -162,8 +163,10 @@ class FactorCache:
         elif not (np.array_equal(bits, self.bits) and (hist is None or np.array_equal(hist, self.hist))):
             delta, terms, cuts, ids = self.asm.changes(mat, self.bits, self.hist, bits, hist)
             shift_before = self.shift
+            sites = np.unique(np.concatenate([np.concatenate([p, q]) for p, q, _, _ in terms])) if terms \
+                else np.zeros(0, np.int64)
             if self.add_in_place(delta):
-                self.set_bonds(self.Kb, broken=(cuts, bits, ids))
+                self.set_bonds(self.Kb, broken=(cuts, bits, ids, sites))
             else:
                 self.set_bonds(self.Kb + delta)
             if self.lowrank is not None and self.factor is not None and self.factor_shape == self.Kb.shape:

@@ -32,10 +32,12 @@ class SupportShift:
         self.shift = shift
         self.stats = stats if stats is not None else {}
         self._cc = None  # (count, labels) of the connected components of Kb's graph
+        self._frag = None  # per unknown: on a fragment (a component with a free rigid-body mode)
+        self._weak = None  # per unknown: shifted at the last call
 
     def forget(self) -> None:
         """A new numbering: the components are searched afresh at the next call."""
-        self._cc = None
+        self._cc = self._frag = self._weak = None
 
     def joined(self, broken) -> bool:
         """True when the bonds just broken cannot have split a connected component of K's graph: the
@@ -68,49 +70,69 @@ class SupportShift:
     def __call__(self, K: sparse.csc_matrix, scale: float, broken=None) -> np.ndarray:
         """Per-unknown diagonal shift: ``shift`` × ``scale`` (the mean diagonal of K at its last full assembly) on
         fragments and mechanisms, else SHIFT_FLOOR × it (fixed between assemblies, so a shift changes
-        only where an unknown loses its support: a rank-1 change, linalg.LowRankUpdate). The connected
-        components are those of the stored nonzeros; after a refresh that only broke bonds whose ends
-        stay joined (:meth:`joined`), those of the previous call."""
+        only where an unknown loses its support: a rank-1 change, linalg.LowRankUpdate).
+
+        ``broken``: (bonds whose bit flipped, the bits after, ids, every site whose bonds' stiffness
+        changed) when K was updated in place for exactly those bonds. When the flipped bonds' ends stay
+        joined (:meth:`joined`: the components are those of the previous call) and every changed site
+        is free in all its components, only those sites are looked at again: a rigid-body mode costs
+        nothing on a bond between two free sites, so no fragment changed, and only their diagonal
+        blocks did. Otherwise the components are searched on the stored nonzeros and every unknown is
+        tested."""
         ndof = K.shape[0]
-        diag = K.diagonal()
         out = np.full(ndof, SHIFT_FLOOR * scale)
         if ndof == 0:
             return out
-        weak = diag < self.shift * scale
-        # fragments: connected components on which a rigid-body mode costs (almost) no energy
-        if broken is not None and self._cc is not None and self.joined(broken):
-            ncomp, label = self._cc
+        kept = broken is not None and self._cc is not None and self.joined(broken[:3])
+        sites = broken[3] if kept else None
+        if (sites is not None and self._weak is not None and len(self._weak) == ndof
+                and (self.asm.dof[sites] >= 0).all()):
+            weak = self._weak.copy()
+            idx = self.asm.dof[sites].ravel()
+            weak[idx] = self._frag[idx] | (np.asarray(K[idx, idx]).ravel() < self.shift * scale)
+            weak[self._mechanisms(K, sites, scale)] = True
         else:
-            G = K.copy()
-            G.eliminate_zeros()  # broken bonds' entries, kept as zeros by _add_in_place, are no edges
-            ncomp, label = self._cc = connected_components(G, directed=False)
-        B = self.asm.near_null()
-        KB = K @ B
-        for r in range(B.shape[1]):
-            energy = np.bincount(label, weights=B[:, r] * KB[:, r], minlength=ncomp)
-            norm = np.bincount(label, weights=B[:, r] * B[:, r], minlength=ncomp)
-            free = (norm > 0) & (energy <= 1e-6 * scale * norm)
-            weak |= free[label]
-        # mechanisms: a site whose own d×d block of K is (nearly) singular
-        d, dof = self.asm.d, self.asm.dof
-        full = (dof >= 0).all(axis=1)
-        if full.any():
-            idx = dof[full]
-            dg = [diag[idx[:, a]] for a in range(d)]
-            off = {(a, b): np.asarray(K[idx[:, a], idx[:, b]]).ravel() for a in range(d) for b in range(a + 1, d)}
-            if d == 2:  # smallest eigenvalue of [[p, r], [r, q]] in closed form
-                p_, q_, r_ = dg[0], dg[1], off[(0, 1)]
-                lam = 0.5 * (p_ + q_) - np.sqrt(0.25 * (p_ - q_) ** 2 + r_ * r_)
-            else:
-                blk = np.empty((idx.shape[0], d, d))
-                for a in range(d):
-                    blk[:, a, a] = dg[a]
-                for (a, b), v in off.items():
-                    blk[:, a, b] = blk[:, b, a] = v
-                lam = np.linalg.eigvalsh(blk)[:, 0]
-            low = lam < self.shift * scale
-            weak[idx[low].ravel()] = True
+            weak = K.diagonal() < self.shift * scale
+            if not kept:
+                G = K.copy()
+                G.eliminate_zeros()  # broken bonds' entries, kept as zeros by _add_in_place, are no edges
+                self._cc = connected_components(G, directed=False)
+            ncomp, label = self._cc
+            # fragments: connected components on which a rigid-body mode costs (almost) no energy
+            B = self.asm.near_null()
+            KB = K @ B
+            frag = np.zeros(ndof, bool)
+            for r in range(B.shape[1]):
+                energy = np.bincount(label, weights=B[:, r] * KB[:, r], minlength=ncomp)
+                norm = np.bincount(label, weights=B[:, r] * B[:, r], minlength=ncomp)
+                free = (norm > 0) & (energy <= 1e-6 * scale * norm)
+                frag |= free[label]
+            self._frag = frag
+            weak |= frag
+            full = np.nonzero((self.asm.dof >= 0).all(axis=1))[0]
+            weak[self._mechanisms(K, full, scale)] = True
+        self._weak = weak
         out[weak] = self.shift * scale
         self.stats["shifted_unknowns"] = int(weak.sum())
         return out
 
+    def _mechanisms(self, K: sparse.csc_matrix, sites: np.ndarray, scale: float) -> np.ndarray:
+        """The unknowns of those ``sites`` (free in every component) whose own d×d block of K is (nearly)
+        singular: a site left with collinear bonds."""
+        d = self.asm.d
+        if len(sites) == 0:
+            return np.zeros(0, np.int64)
+        idx = self.asm.dof[sites]
+        dg = [np.asarray(K[idx[:, a], idx[:, a]]).ravel() for a in range(d)]
+        off = {(a, b): np.asarray(K[idx[:, a], idx[:, b]]).ravel() for a in range(d) for b in range(a + 1, d)}
+        if d == 2:  # smallest eigenvalue of [[p, r], [r, q]] in closed form
+            p_, q_, r_ = dg[0], dg[1], off[(0, 1)]
+            lam = 0.5 * (p_ + q_) - np.sqrt(0.25 * (p_ - q_) ** 2 + r_ * r_)
+        else:
+            blk = np.empty((idx.shape[0], d, d))
+            for a in range(d):
+                blk[:, a, a] = dg[a]
+            for (a, b), v in off.items():
+                blk[:, a, b] = blk[:, b, a] = v
+            lam = np.linalg.eigvalsh(blk)[:, 0]
+        return idx[lam < self.shift * scale].ravel()
