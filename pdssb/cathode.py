@@ -239,6 +239,7 @@ class CathodeSimulation(Simulation):
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays, scalars = super().state_dict()
         arrays.update(self.inter.state("inter."))
+        arrays.update(self.ionic.state("ionic."))  # the preconditioner of the cell solve: a bitwise resume
         arrays.update({"cathode.phi": self.phi, "cathode.eps": self.eps_now, "cathode.gap": self.gap})
         scalars.update(t=self.t, phase=self.phase, dt_next=self.dt_next, voltage=self.voltage,
                        capacity=[self.capacity[CHARGE], self.capacity[DISCHARGE]],
@@ -249,6 +250,7 @@ class CathodeSimulation(Simulation):
                    records: list[dict] | None = None) -> None:
         super().load_state(step, arrays, scalars, records)
         self.inter.load(arrays, "inter.")
+        self.ionic.load(arrays, "ionic.")
         self.phi = np.array(arrays["cathode.phi"])
         self.eps_now = np.array(arrays["cathode.eps"])
         self.gap = np.array(arrays["cathode.gap"])

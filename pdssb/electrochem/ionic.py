@@ -166,3 +166,4 @@ class IonicCell:
         self._factor = None
         if K is not None:
             self._factorise(K.tocsr())
+            self.stats["factorisations"] -= 1  # rebuilt, not a new one
