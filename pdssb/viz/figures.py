@@ -113,15 +113,18 @@ def _timeseries_figure(series: Mapping[str, np.ndarray], title: str):
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(title, fontsize=9)
     ax = axes[1]
-    if "damage_max" in series:
-        ax.plot(t, series["damage_max"], color="C3", label="max damage")
+    for key, label, color in (("damage_max", "max damage", "C3"),
+                              ("interface_damage_mean", "mean interface damage", "C1")):  # the cathode's
+        if key in series:
+            ax.plot(t, series[key], color=color, label=label)
     ax.set_ylabel("damage")
     ax.set_ylim(-0.02, 1.02)
     if "bonds_broken_total" in series:
         tw = ax.twinx()
         tw.plot(t, series["bonds_broken_total"], color="C7", ls="--", label="broken bonds")
         tw.set_ylabel("broken bonds")
-    ax.legend(fontsize=7, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left")
     if coupled:
         ax = axes[2]
         if "capacity_mAh_cm2" in series and np.isfinite(series["capacity_mAh_cm2"]).any():
