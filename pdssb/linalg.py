@@ -56,6 +56,20 @@ class BandedCholesky:
             raise np.linalg.LinAlgError(f"dtbtrs: info {info}")
         return y
 
+    def forward_many(self, V: np.ndarray, start: int = 0) -> np.ndarray:
+        """L⁻¹ V for the columns of V (n × k), all 0 above ``start``, in one pass over L: LAPACK dtbtrs
+        solves them column by column with the same band solve (dtbsv) as :meth:`forward`, whose
+        column-oriented updates leave exact zeros unchanged, so each column has the bits that
+        :meth:`forward` from that column's own first nonzero gives."""
+        from scipy.linalg.lapack import dtbtrs
+
+        Y = np.zeros((self.n, V.shape[1]), order="F")
+        if V.shape[1]:
+            Y[start:], info = dtbtrs(self.L[:, start:], np.asfortranarray(V[start:]), uplo="L", trans="N")
+            if info != 0:
+                raise np.linalg.LinAlgError(f"dtbtrs: info {info}")
+        return Y
+
     def backward(self, y: np.ndarray) -> np.ndarray:
         """L⁻ᵀ y."""
         from scipy.linalg.lapack import dtbtrs
@@ -167,9 +181,10 @@ class LowRankUpdate:
 
     so a solve still costs one forward and one backward band solve plus O(n·b), but a term costs only
     the forward solve, started at the first unknown the term touches (the rows above stay 0): for a
-    bond in the middle of the numbering, the trailing half of one triangular solve. Every column of Z
-    or W is solved alone, in the order the terms were added: the same terms give the same bits, which
-    is what a resumed run relies on.
+    bond in the middle of the numbering, the trailing half of one triangular solve. The terms of one
+    cascade round share that pass over L (:meth:`add_many`); each column gets the bits that solving it
+    alone gives, and S⁻¹ is bordered in the order the terms were added: the same terms give the same
+    bits, added together or one by one, which is what a resumed run (rebuilt one by one) relies on.
     """
 
     def __init__(self, lu, n: int, capacity: int):
@@ -197,20 +212,39 @@ class LowRankUpdate:
     def add(self, idx: np.ndarray, val: np.ndarray, coef: float) -> bool:
         """Append d vvᵀ (v sparse: values ``val`` at ``idx``). False when full, or when the updated
         matrix is (numerically) singular: the Schur complement γ of the new term in S vanishes."""
-        b = self.rank
-        if b >= self.capacity or self.singular:
+        if self.rank >= self.capacity or self.singular:
             return False
         v = np.zeros(self.n)
         v[idx] = val
+        z = self.chol.forward(v, int(np.min(idx))) if self.chol is not None else self.lu.solve(v)
+        return self._append(z, idx, val, coef)
+
+    def add_many(self, terms) -> bool:
+        """Append the terms ``[(idx, val, coef), ...]`` in order, as :meth:`add` one by one would, bit for
+        bit; with a banded Cholesky factor their forward solves share one pass over L
+        (BandedCholesky.forward_many). False at the first term that :meth:`add` would refuse."""
+        if self.chol is None or len(terms) < 2:
+            return all(self.add(*t) for t in terms)
+        start = min(int(np.min(idx)) for idx, _, _ in terms)
+        V = np.zeros((self.n, len(terms)), order="F")
+        for j, (idx, val, _) in enumerate(terms):
+            V[idx, j] = val
+        Z = self.chol.forward_many(V, start)
+        for j, (idx, val, coef) in enumerate(terms):
+            if self.rank >= self.capacity or self.singular or not self._append(Z[:, j], idx, val, coef):
+                return False
+        return True
+
+    def _append(self, z: np.ndarray, idx: np.ndarray, val: np.ndarray, coef: float) -> bool:
+        """Border S⁻¹ with the term whose solve (W's or Z's new column) is ``z``."""
+        b = self.rank
         val = np.asarray(val, dtype=np.float64)
         if self.chol is not None:
-            start = int(np.min(idx))
-            z = self.chol.forward(v, start)  # W's new column, 0 above ``start``
+            start = int(np.min(idx))  # z is 0 above it
             zs = z[start:]
             c = self.Z[start:, :b].T @ zs  # S's new column (S = D⁻¹ + Wᵀ W)
             s = 1.0 / coef + float(zs @ zs)
         else:
-            z = self.lu.solve(v)
             c = self._Ut(z)  # S's new column (S = D⁻¹ + Uᵀ Z, symmetric)
             s = 1.0 / coef + float(val @ z[idx])
         w = self.Sinv[:b, :b] @ c

@@ -185,3 +185,31 @@ def test_banded_forward_solve_from_the_first_nonzero_equals_the_whole_forward_so
     x = ch.backward(ch.forward(r))
     assert np.linalg.norm(A @ x - r) <= 1e-12 * np.linalg.norm(r)
     assert np.array_equal(x, ch.solve(r))
+
+
+def test_terms_added_together_equal_terms_added_one_by_one_bit_for_bit():
+    """One pass of forward substitution for several right-hand sides (BandedCholesky.forward_many) is the
+    single-vector substitution column by column, and its updates y_i −= y_j L_ij leave the rows above a
+    column's first nonzero exactly 0 and change nothing below them: so terms added in a group
+    (LowRankUpdate.add_many, one group per cascade round) give the W columns and S⁻¹ that adding them one
+    by one gives, bit for bit, which a resumed run (rebuilt one by one from its state) relies on."""
+    from pdssb.linalg import Preconditioner
+
+    rng = np.random.default_rng(11)
+    A = _laplacian(40)  # bandwidth 40
+    terms = _terms(A, rng, 60)
+    one = LowRankUpdate(Preconditioner(A, "lu"), A.shape[0], 64)
+    _add_terms(one, A, terms)
+    many = LowRankUpdate(Preconditioner(A, "lu"), A.shape[0], 64)
+    at = 0
+    for size in (1, 4, 7, 2, 13, 3, 30):
+        assert many.add_many(terms[at:at + size])
+        at += size
+    assert at == len(terms) and many.rank == one.rank == 60
+    assert np.array_equal(one.Z[:, :60], many.Z[:, :60])
+    assert np.array_equal(one.Sinv[:60, :60], many.Sinv[:60, :60])
+    r = rng.standard_normal(A.shape[0])
+    assert np.array_equal(one.solve(r), many.solve(r))
+    # past the capacity the group stops where add would, with the terms before it kept
+    full = LowRankUpdate(Preconditioner(A, "lu"), A.shape[0], 5)
+    assert not full.add_many(terms[:8]) and full.rank == 5

@@ -186,9 +186,8 @@ class FactorCache:
             return False
         # shifts first: every intermediate matrix is then the final one plus stiffness still to be
         # removed, positive definite whenever the final one is, so no Schur complement vanishes
-        for u in np.nonzero(self.shift != shift_before)[0]:
-            if not lr.add(np.array([u]), np.ones(1), float(self.shift[u] - shift_before[u])):
-                return False
+        new = [(np.array([u]), np.ones(1), float(self.shift[u] - shift_before[u]))
+               for u in np.nonzero(self.shift != shift_before)[0]]
         for p, q, k, sign in terms:
             n = asm.n[k]
             kb = sign * asm.bond_stiffness(ids, asm.g, p, q, k)
@@ -197,9 +196,9 @@ class FactorCache:
                 idx = np.concatenate([dof[p[j]], dof[q[j]]])
                 val = np.concatenate([n, -n])
                 keep = idx >= 0
-                if keep.any() and not lr.add(idx[keep], val[keep], float(kb[j])):
-                    return False
-        return True
+                if keep.any():
+                    new.append((idx[keep], val[keep], float(kb[j])))
+        return lr.add_many(new)
 
     # ------------------------------------------------------------ the preconditioner
     def precondition(self, A):
