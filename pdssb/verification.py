@@ -247,7 +247,7 @@ def softening_bar(setting: str, law: str, strength: float, gc: float, width: int
 def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_mode: str = "all",
                      tolerance: float = 1e-4, method: str = "adr", preconditioner: str = "auto",
                      law: str = "brittle", strength: float | None = None, opening_factor: float = 3.0,
-                     max_damage_increment: float = 0.1, gc: float = 1.0) -> dict:
+                     max_damage_increment: float = 0.1, gc: float = 1.0, band: float = 0.02) -> dict:
     """A 2D plate with an edge notch and a hole above the notch line, pulled apart in y.
 
     The crack starts at the notch tip and is drawn off the notch line towards the hole, so its
@@ -282,12 +282,13 @@ def notch_crack_path(load_steps: int, shape: tuple[int, int] = (40, 40), break_m
     for k in range(1, load_steps + 1):
         total_iters += advance(model, apply, (k - 1) / load_steps, k / load_steps, tolerance, 200_000,
                                max_damage_increment,
-                               break_mode="all" if break_mode == "all" else "most_stretched").iterations
+                               break_mode="all" if break_mode == "all" else "most_stretched", band=band).iterations
     model.compute_damage()
     dmg = model.field("dmg")
     grid = dmg.reshape(shape)
     path = np.where(grid.max(axis=1) > 0.3, grid.argmax(axis=1), -1)
     return dict(damaged=dmg > 0.3, path=path, broken=model.broken_bond_count(), iterations=total_iters,
+                max_stretch_ratio=model.max_stretch_ratio(),
                 damage_field=dmg, bits=model.lattice.gather(model.bits.to_numpy()), solver_stats=dict(model.solver.stats))
 
 

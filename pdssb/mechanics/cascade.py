@@ -39,14 +39,20 @@ def cascade(model, tolerance: float, max_iterations: int, break_mode: str = "mos
     return CascadeResult(iters, broken, r.residual, rounds)
 
 
+#: stretch ratios within this relative distance of the largest are ties (the kernels compare s with
+#: ratio·s0, while the largest ratio is read as s/s0: the two roundings differ), broken together
+TIE = 1e-9
+
+
 def _break_brittle(m, break_mode: str, band: float) -> int:
-    """Break the brittle bonds past s0 (all of them, or those within ``band`` of the most stretched)."""
+    """Break the brittle bonds past s0 (all of them, or those within ``band`` of the most stretched, ties
+    included: with ``band`` 0 the most stretched bond alone)."""
     if break_mode == "all":
         return m.break_bonds(1.0)
     rmax = m.max_stretch_ratio()
     if rmax <= 1.0:
         return 0
-    return m.break_bonds(max(1.0, rmax * (1.0 - band)))
+    return m.break_bonds(max(1.0, rmax * (1.0 - max(band, TIE))))
 
 
 def advance(model, apply, lam0: float, lam1: float, tolerance: float, max_iterations: int,

@@ -40,3 +40,14 @@ def test_direct_solver_grows_the_same_crack(paths):
     assert d4["broken"] > 50
     assert np.array_equal(d4["damaged"], d8["damaged"]) and np.array_equal(d4["path"], d8["path"])
     assert np.array_equal(d4["damaged"], paths[4]["damaged"])
+
+
+def test_the_cascade_ends_with_no_bond_past_its_critical_stretch(paths):
+    """The cascade's defining property (MODEL.md §7.9): at the end of every load step no intact breakable
+    bond has s > s0, whatever the band of most-stretched bonds a round breaks (the scenes' 0.02 in the
+    fixture; here also 0). With band 0 a round breaks only the most stretched bond and its round-off
+    ties, so the threshold must admit that bond itself."""
+    assert paths[4]["max_stretch_ratio"] <= 1.0
+    r = notch_crack_path(4, shape=(32, 32), break_mode="most_stretched", band=0.0, method="direct")
+    assert r["broken"] > 50
+    assert r["max_stretch_ratio"] <= 1.0
