@@ -166,7 +166,8 @@ def plan_resume(folder: PathLike, *, arch: str = "auto", precision: str | None =
 
 
 def _live_video(setup, video, field, resolution, style, renderer) -> LiveVideo | None:
-    """The video drawn while the run goes (an ``on_snapshot`` callback), checked before the run starts."""
+    """The video drawn while the run goes (an ``on_frame`` callback: a frame per step), checked before the run
+    starts."""
     if video is None:
         return None
     from .viz.render import LiveVideo
@@ -192,7 +193,7 @@ def execute(plan: RunPlan, *, progress: bool | StepCallback = False, figures: bo
     try:
         with _progress(progress, sim.setup.scene.title) as on_step:
             summary = sim.run(plan.out, on_step=on_step, extra_manifest=extra, resume=plan.resume,
-                              source_text=plan.source_text, on_snapshot=live)
+                              source_text=plan.source_text, on_frame=live)
     except BaseException:
         if live is not None:
             live.close()  # a readable video of what was drawn

@@ -137,7 +137,8 @@ def render_run(run_dir: Path, out: Path, opts: FrameOptions, fps: float = 10.0,
 
 
 class LiveVideo:
-    """``on_snapshot`` callback of :meth:`pdssb.simulation.Simulation.run`: one frame per snapshot."""
+    """``on_frame`` callback of :meth:`pdssb.simulation.Simulation.run`: one frame per step of a quasi-static
+    run (per snapshot of a dynamic one)."""
 
     def __init__(self, setup, out: Path, opts: FrameOptions, fps: float = 10.0, renderer: str = "auto"):
         self.setup = setup

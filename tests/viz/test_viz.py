@@ -329,7 +329,7 @@ def test_run_with_video_and_figures(tmp_path):
     assert res.exit_code == 0, res.output
     n_snap = len(list((out / "snapshots").glob("*.npz")))
     reader = imageio.get_reader(str(video))
-    assert n_snap == 3 and reader.count_frames() == n_snap
+    assert n_snap == 3 and reader.count_frames() == n_snap  # a snapshot every step: a frame each
     assert reader.get_meta_data()["size"] == (320, 240)
     for stem in ("timeseries", "von_mises_histogram", "von_mises_profile", "damage_profile"):
         for ext in ("png", "svg"):
@@ -424,3 +424,17 @@ def test_window_creation_error_becomes_vulkan_message(monkeypatch):
     monkeypatch.setattr(real.ui, "Window", NoVulkan)
     with pytest.raises(frame_mod.VulkanUnavailable, match="mesa-vulkan-drivers libvulkan1"):
         GGUIRenderer((128, 96))
+
+
+def test_the_video_has_a_frame_per_step_however_sparse_the_snapshots(tmp_path):
+    """A presentation video of a quasi-static run shows every load step, not only the saved snapshots:
+    with a snapshot every 3rd of 6 steps, the video has 6 frames and the run folder 2 snapshots."""
+    scene = tmp_path / "sparse.toml"
+    scene.write_text(swelling_pit(title="sparse snapshots", size_um=2, dx_um=0.1, width_um=0.8, load_steps=6, every=3))
+    out, video = tmp_path / "run", tmp_path / "run.mp4"
+    res = CliRunner().invoke(app, ["run", str(scene), "--out", str(out), "--arch", "cpu", "--quiet", "--video",
+                                   str(video), "--video-resolution", "320x240"])
+    assert res.exit_code == 0, res.output
+    rows = (out / "timeseries.csv").read_text().count("\n") - 1
+    assert rows == 6 and len(list((out / "snapshots").glob("*.npz"))) == 2
+    assert imageio.get_reader(str(video)).count_frames() == rows
