@@ -246,19 +246,18 @@ class Simulation:
     # ------------------------------------------------------------ the run
     def run(self, out: Path | None, on_step: Callable[[float, float | None, dict], None] | None = None,
             extra_manifest: dict | None = None, resume: bool = False, source_text: str | None = None,
-            on_snapshot: Callable[[int, float, dict], None] | None = None,
             on_frame: Callable[[int, float, dict], None] | None = None) -> dict:
         """Run to the end; write the run folder if ``out`` is given. Returns the summary.
 
         ``resume``: ``out`` is an existing run folder; continue from its last checkpoint (from the
         start if it has none). ``source_text``: the scene file's text, kept for ``--resume``.
-        ``on_step(done, total, row)`` after every step (a progress bar); ``on_snapshot(step, time,
-        fields)`` after every snapshot; ``on_frame(step, time, fields)`` after every step of a quasi-static
-        run and every snapshot of a dynamic one (a live video). A state that turns non-finite or runs away ends the run
-        ("diverged", with a diagnostic), the bad step unrecorded.
+        ``on_step(done, total, row)`` after every step (a progress bar); ``on_frame(step, time, fields)``
+        after every step of a quasi-static run and every snapshot of a dynamic one (a live video). A state
+        that turns non-finite or runs away ends the run ("diverged", with a diagnostic), the bad step
+        unrecorded.
         """
         t0 = time.time()
-        folder = None if out is None else RunFolder(out, self, on_snapshot, on_frame)
+        folder = None if out is None else RunFolder(out, self, on_frame)
         if folder is not None:
             folder.resume() if resume else folder.start(extra_manifest, source_text)
         step, problem = self.resume_step, None

@@ -54,17 +54,15 @@ def prepare_run_dir(out: Path, overwrite: bool) -> Path:
 class RunFolder:
     """Writes one simulation's run folder: start or resume, per-step output, checkpoints, finish.
 
-    ``on_snapshot(step, time, fields)`` is called after every snapshot; ``on_frame(step, time, fields)``
-    after every step of a quasi-static run and every snapshot of a dynamic one (viz.render.LiveVideo: a
-    video with a frame per load or plating step, however sparse the snapshots).
+    ``on_frame(step, time, fields)`` is called after every step of a quasi-static run and every snapshot of
+    a dynamic one (viz.render.LiveVideo: a video with a frame per load or plating step, however sparse the
+    snapshots).
     """
 
     def __init__(self, out: Path, sim: Simulation,
-                 on_snapshot: Callable[[int, float, dict], None] | None = None,
                  on_frame: Callable[[int, float, dict], None] | None = None):
         self.out = Path(out)
         self.sim = sim
-        self.on_snapshot = on_snapshot
         self.on_frame = on_frame
         self.t0 = time.time()
         self.wall_before = 0.0  # wall time of the run before a resume
@@ -153,8 +151,11 @@ class RunFolder:
         fields = None
         if result.step % self.sim.setup.scene.output.every == 0 or result.output_time:
             fields = self.snapshot(result.step)
-        if self.on_frame is not None and (fields is not None or self.sim.setup.scene.solver.kind == "quasi_static"):
-            self.on_frame(result.step, self.sim.model.time, fields if fields is not None else self.sim.snapshot_fields())
+        if self.on_frame is not None:
+            if fields is None and self.sim.setup.scene.solver.kind == "quasi_static":
+                fields = self.sim.snapshot_fields()
+            if fields is not None:
+                self.on_frame(result.step, self.sim.model.time, fields)
         if self.ckpt is not None and self.ckpt.due(result.step):
             self.checkpoint(result.step)
 
@@ -162,8 +163,6 @@ class RunFolder:
         fields = self.sim.snapshot_fields()
         self.snaps.write(step, self.sim.model.time, self.positions, fields)
         self.last_snap = step
-        if self.on_snapshot is not None:
-            self.on_snapshot(step, self.sim.model.time, fields)
         return fields
 
     def checkpoint(self, step: int, final: bool = False) -> None:

@@ -194,6 +194,7 @@ class FluidLi:
         self.a = np.zeros((n, d))
         self.open = np.zeros(0, bool)
         self.walls = None  # the boundary conditions' fixmask (padded), set by the model: set_walls
+        self._escape = None  # sites next to a void the Li leaves through (_escape_near), fixed with the walls
         self.v0 = np.zeros(0)  # nominal volume of each body's fluid sites
         self.v_li = np.zeros(0)  # stress-free Li volume per body
         self.p = np.zeros(0)  # pressure per body (Pa), at the u of the last evaluation
@@ -209,13 +210,16 @@ class FluidLi:
         """The boundary conditions' component bitmask per padded site (before the fluid sites are held):
         a domain face whose sites hold their normal displacement is a wall for the Li (:meth:`_escape_near`)."""
         self.walls = np.asarray(fixmask, np.int64)
+        self._escape = None
 
     def _escape_near(self) -> np.ndarray:
         """Padded bool: sites next (3^d neighbourhood) to a void that Li leaves through. A void inside the
         domain (a pore, a free surface) is one. The halo beyond a domain face is one unless the site holds
         its displacement normal to that face (a roller or clamp: a symmetry plane or a rigid wall, which
         keeps the Li in; beyond a free face the Li extrudes). Beyond an edge or corner of the domain every
-        face crossed must be held."""
+        face crossed must be held. The solid sites and the walls do not change during a run: computed once."""
+        if self._escape is not None:
+            return self._escape
         m = self.m
         L = m.lattice
         shape, d, h = L.padded_shape, m.dim, L.halo
@@ -235,7 +239,8 @@ class FluidLi:
             sl = tuple(slice(c, c + s) for c, s in zip(o, shape))
             v, ob = vp[sl], op[sl]  # the neighbour through offset o − 1
             near |= v & ((ob == 0) | ((ob & ~held) != 0))
-        return near.ravel()
+        self._escape = near.ravel()
+        return self._escape
 
     def update(self, wettable: np.ndarray, li: np.ndarray, open_to_void: bool = True) -> None:
         """Bodies, wet clusters, wall and wet bonds from the current bonds. ``wettable``: padded bool, the
