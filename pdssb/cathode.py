@@ -33,7 +33,7 @@ from .electrochem.intercalation import Intercalation, bond_laplacian, fit_conduc
 from .electrochem.ionic import IonicCell
 from .lattice.stencil import Stencil
 from .mechanics.bond_laws import DAMAGE_LEVELS
-from .mechanics.cascade import advance
+from .mechanics.cascade import NoEquilibrium, advance
 from .mechanics.solvers.assembly import bond_eigenstrain
 from .mechanics.pmb import site_volume
 from .simulation import Simulation
@@ -299,6 +299,8 @@ class CathodeSimulation(Simulation):
 
         r = advance(m, apply, 0.0, 1.0, s.tolerance, s.max_iterations, s.max_damage_increment,
                     **self.cascade_args())
+        if not r.converged:
+            raise NoEquilibrium(r, s.tolerance, self.t)
         self.eps_now = eps_new
         return r
 

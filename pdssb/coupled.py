@@ -44,6 +44,7 @@ from .config.resolve import Setup
 from .electrochem.conduction import Conduction
 from .electrochem.kinetics import KineticsParams
 from .lattice.defects import FACES
+from .mechanics.cascade import NoEquilibrium
 from .mechanics.pmb import ID_MASK
 from .roles import LI, SiteRoles, role_codes
 from .simulation import Simulation
@@ -60,6 +61,8 @@ COUPLED_COLUMNS = [
 ]
 #: the failure checks, in the order that names the cause when several hold at once
 CAUSES = ("short_circuit", "damage_path", "separation", "crack_depth")
+#: halvings of a step's Δt that found no equilibrium, before the run ends with it
+UNCONVERGED_RETRIES = 2
 
 
 class CoupledSimulation(Simulation):
@@ -421,17 +424,28 @@ class CoupledSimulation(Simulation):
                 t_out: float | None) -> tuple[float, int, int, float]:
         """Phase 3: plate for Δt, relax and break; a step that breaks too many bonds, or damages softening
         bonds by more than max_damage_increment, or breaks the run's first bonds in more than
-        first_break_resolution, is undone and retried with half the Δt. Then the plated volume, the charge,
+        first_break_resolution, is undone and retried with half the Δt. So is a step with no equilibrium,
+        UNCONVERGED_RETRIES times before the run ends with it (cascade.NoEquilibrium). Then the plated volume, the charge,
         the time and the next step's Δt move on. Returns (the Δt taken, equilibrium iterations, bonds
         broken, residual)."""
         ec = self.ec
         dt_min = ec.dt_min or ec.dt * 1e-6
         self.model.save()
         tried = None
+        unconverged = 0
         while True:
             trial = self.li_added + rate * dt
             self._apply_eigenstrain(trial)
-            iters, broken, res = self.cascade()
+            r = self.cascade()
+            if not r.converged:  # no equilibrium at this Δt: a shorter one, a few times, else the run ends
+                unconverged += 1
+                if unconverged > UNCONVERGED_RETRIES or dt <= dt_min:
+                    self.model.restore()
+                    raise NoEquilibrium(r, self.setup.scene.solver.tolerance, self.t + dt)
+                self.model.restore()
+                dt = max(0.5 * dt, dt_min)
+                continue
+            iters, broken, res = r.iterations, r.broken, r.residual
             # how hard the step hit the bonds: breaks, and the damage softening bonds gained, against
             # what one step may take
             severity = max(broken / ec.max_broken_per_step, self.model.damage_growth() / ec.max_damage_increment)

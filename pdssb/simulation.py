@@ -22,7 +22,7 @@ import numpy as np
 
 from .config.resolve import Setup
 from .io.run_folder import RunFolder
-from .mechanics.cascade import advance, cascade
+from .mechanics.cascade import CascadeResult, NoEquilibrium, advance, cascade
 from .mechanics.model import MechanicsModel
 from .roles import SE, role_codes
 from .step import StepResult
@@ -145,6 +145,11 @@ class Simulation:
             causes.append(f"stiffness contrast: Young's moduli span a factor {max(moduli) / min(moduli):.3g}")
         if not np.any(self.setup.fixmask) and not (s.kind == "dynamic"):
             causes.append("a bad boundary: no displacement is prescribed anywhere, so the body can move as a rigid body")
+        if problem.get("kind") == "not_converged":
+            causes.append("no equilibrium at this load: a piece of the body came free under a traction or body force, "
+                          "or the crack left a mechanism the loads drive, or a compressed ligament is near buckling")
+            causes.append(f"or too few solver iterations for ADR, the solver's last resort: solver.max_iterations = "
+                          f"{s.max_iterations}, solver.tolerance = {s.tolerance:g}")
         if problem.get("kind") == "displacement_beyond_bound":
             causes.append("a bad boundary or load: a prescribed displacement, traction or eigenstrain far too large "
                           "for the domain")
@@ -158,12 +163,10 @@ class Simulation:
         s = self.setup.scene.solver
         return dict(break_mode=s.break_mode, band=s.most_stretched_band, max_rounds=s.max_cascade)
 
-    def cascade(self) -> tuple[int, int, float]:
-        """Relax, then let bonds fail and relax again until none does (mechanics/cascade.py). Returns
-        (solver iterations, bonds broken, residual)."""
+    def cascade(self) -> CascadeResult:
+        """Relax, then let bonds fail and relax again until none does (mechanics/cascade.py)."""
         s = self.setup.scene.solver
-        r = cascade(self.model, s.tolerance, s.max_iterations, **self.cascade_args())
-        return r.iterations, r.broken, r.residual
+        return cascade(self.model, s.tolerance, s.max_iterations, **self.cascade_args())
 
     def apply_load(self, lam: float) -> None:
         """The quasi-static load at fraction λ of the scene's: prescribed displacements, body forces and
@@ -222,6 +225,8 @@ class Simulation:
             for k in range(self.resume_step + 1, s.load_steps + 1):
                 r = advance(m, self.apply_load, (k - 1) / s.load_steps, k / s.load_steps, s.tolerance,
                             s.max_iterations, s.max_damage_increment, **self.cascade_args())
+                if not r.converged:
+                    raise NoEquilibrium(r, s.tolerance, m.time)
                 iters, broken, res = r.iterations, r.broken, r.residual
                 self.bonds_broken_total += broken
                 yield StepResult(k, m.time, t_end / s.load_steps, m.load, iters, res, broken, self.bonds_broken_total)
@@ -253,8 +258,8 @@ class Simulation:
         start if it has none). ``source_text``: the scene file's text, kept for ``--resume``.
         ``on_step(done, total, row)`` after every step (a progress bar); ``on_frame(step, time, fields)``
         after every step of a quasi-static run and every snapshot of a dynamic one (a live video). A state
-        that turns non-finite or runs away ends the run ("diverged", with a diagnostic), the bad step
-        unrecorded.
+        that turns non-finite or runs away, or a load with no equilibrium the solver can find, ends the run
+        ("diverged", with a diagnostic), the bad step unrecorded.
         """
         t0 = time.time()
         folder = None if out is None else RunFolder(out, self, on_frame)
@@ -276,6 +281,9 @@ class Simulation:
                         on_step(*self.progress(step), row)
             except FloatingPointError as e:  # a solver met a non-finite residual
                 problem = dict(field="residual", kind="nan_or_inf", message=str(e), step=step + 1, time_s=self.model.time)
+            except NoEquilibrium as e:  # a load the solver found no equilibrium for
+                problem = dict(field="equilibrium", kind="not_converged", message=str(e), step=step + 1,
+                               time_s=self.model.time, residual=e.result.residual)
             if problem is not None:
                 problem["likely_causes"] = self.likely_causes(problem)
                 problem["last_checkpoint_step"] = folder.last_checkpoint_step() if folder is not None else None

@@ -280,6 +280,29 @@ def test_diverging_run_stops_with_a_diagnostic(tmp_path):
     assert json.loads((out / "summary.json").read_text())["status"] == "diverged"
 
 
+@pytest.mark.parametrize("kind", ["quasi_static", "coupled"])
+def test_a_load_with_no_equilibrium_ends_the_run_with_that_cause(tmp_path, kind):
+    """ADR held to 10 sweeps cannot reach the tolerance: the first step finds no equilibrium (a coupled
+    run first retries it at a shorter Δt). The run ends "diverged" with the cause in its diagnostic,
+    nothing recorded of the step and no bond broken on the unconverged state, instead of breaking bonds
+    on it."""
+    text = QUASI_STATIC if kind == "quasi_static" else COUPLED
+    scene = tmp_path / "scene.toml"
+    scene.write_text(text.replace("tolerance = 1e-4", 'tolerance = 1e-4\nmethod = "adr"\nmax_iterations = 10'))
+    out = tmp_path / "run"
+    res = _cli(["run", str(scene), "--out", str(out), "--arch", "cpu", "--quiet"])
+    assert res.exit_code == 3
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "diverged at step 1 (equilibrium: not_converged)" in lines[0]
+    diag = json.loads((out / "diagnostic.json").read_text())
+    assert diag["field"] == "equilibrium" and diag["kind"] == "not_converged" and diag["residual"] > 1e-4
+    assert "no equilibrium" in diag["message"]
+    assert any("solver.max_iterations = 10" in c for c in diag["likely_causes"])
+    assert _rows(out / "timeseries.csv") == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "diverged" and summary["bonds_broken"] == 0
+
+
 def test_disk_full_stops_with_one_line_and_keeps_earlier_files(tmp_path, monkeypatch):
     """ENOSPC while writing the third checkpoint: one line, exit 2, earlier outputs stay readable."""
     import pdssb.io.checkpoint as ck

@@ -8,9 +8,24 @@ history. Between loads, :func:`advance` splits a load step so that no bond gains
 damage in one sub-step: damage is irreversible, so the path of the history matters, and a process
 zone is followed in small increments of it (the final state then does not depend on the load
 steps the scene asked for; tests/mechanics/test_bond_laws.py).
+
+A relaxation that does not reach the tolerance ends the cascade there, unconverged: which bond is the
+most stretched is a question only an equilibrium answers, and a bond broken on a state that is not one
+is a bond the physics did not break. The caller decides what an unconverged load means (it ends a
+run, with the cause: simulation.NoEquilibrium).
 """
 
 from dataclasses import dataclass
+
+
+class NoEquilibrium(RuntimeError):
+    """A load at which the equilibrium solver did not reach its tolerance: the run ends there, its last
+    good state kept (simulation.Simulation.run)."""
+
+    def __init__(self, result: "CascadeResult", tolerance: float, time_s: float):
+        super().__init__(f"no equilibrium at t = {time_s:.6g} s: the residual stayed at {result.residual:.3g} "
+                         f"(tolerance {tolerance:g}) after {result.iterations} solver iterations")
+        self.result = result
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,7 @@ class CascadeResult:
     broken: int  # bonds broken (brittle past s0, softening at d = 1)
     residual: float  # of the last relaxation
     rounds: int  # relaxations after the first
+    converged: bool = True  # every relaxation reached the tolerance (else the cascade stopped at the first that did not)
 
 
 def cascade(model, tolerance: float, max_iterations: int, break_mode: str = "most_stretched",
@@ -28,6 +44,8 @@ def cascade(model, tolerance: float, max_iterations: int, break_mode: str = "mos
     r = m.relax(tolerance, max_iterations)
     iters, broken, rounds = r.iterations, 0, 0
     for _ in range(max_rounds):
+        if not r.converged:
+            return CascadeResult(iters, broken, r.residual, rounds, False)
         n = _break_brittle(m, break_mode, band)
         if n == 0:
             break
@@ -35,6 +53,8 @@ def cascade(model, tolerance: float, max_iterations: int, break_mode: str = "mos
         r = m.relax(tolerance, max_iterations)
         iters += r.iterations
         rounds += 1
+    if not r.converged:
+        return CascadeResult(iters, broken, r.residual, rounds, False)
     broken += m.commit_damage()
     return CascadeResult(iters, broken, r.residual, rounds)
 
@@ -60,7 +80,8 @@ def advance(model, apply, lam0: float, lam1: float, tolerance: float, max_iterat
     """From load λ0 to λ1 (``apply(λ)`` sets the model's load for λ), with the cascade at each load, in
     sub-steps that damage no softening bond by more than ``max_damage_increment``: a sub-step past it is
     undone and halved, down to ``min_fraction`` of the step, or until halving no longer softens it (the
-    growth is unstable: it runs at the load already reached). Brittle-only bodies take one step."""
+    growth is unstable: it runs at the load already reached). Brittle-only bodies take one step. A
+    sub-step whose cascade did not converge ends the advance there (its result says so)."""
     m = model
     if not m.softening:
         apply(lam1)
@@ -75,6 +96,8 @@ def advance(model, apply, lam0: float, lam1: float, tolerance: float, max_iterat
         m.save()
         apply(lam + h)
         r = cascade(m, tolerance, max_iterations, **cascade_args)
+        if not r.converged:
+            return CascadeResult(iters + r.iterations, broken + r.broken, r.residual, rounds + r.rounds, False)
         growth = m.damage_growth()
         if growth > max_damage_increment and h > h_min and not (tried is not None and growth > 0.75 * tried):
             m.restore()
