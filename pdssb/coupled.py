@@ -105,6 +105,7 @@ class CoupledSimulation(Simulation):
         self.dt_next = ec.dt  # Δt the next step starts from (adaptive; part of the checkpoint state)
         self._convert = ti.ndarray(ti.i32, lat.n_padded)
         self.fluid = self.model.fluid  # li_mechanics = "fluid": the Li bodies and their pressures (mechanics/fluid.py)
+        self._p_equilibrium = None  # fluid Li: (per-site pressure, its sites) at the last step's equilibrium
         if self.fluid is not None:
             self.update_li_bodies()
 
@@ -280,6 +281,13 @@ class CoupledSimulation(Simulation):
         self.fluid.update(lat.scatter(wettable), lat.scatter(self.roles.li))
         self.fluid.set_li(lat.scatter(self.li_added))
         self.fluid.pressures()
+
+    def equilibrium_pressure(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fluid Li: (padded per-site pressure, the sites it acts on) at the last step's equilibrium; before
+        any step (a new or just resumed run), the bodies' present pressure."""
+        if self._p_equilibrium is not None:
+            return self._p_equilibrium
+        return self.fluid.site_pressure(), self.fluid.fluid | self.fluid.member
 
     # ------------------------------------------------------------ damage-driven updates
     def update_conductivity(self, dmg: np.ndarray) -> None:
@@ -475,6 +483,10 @@ class CoupledSimulation(Simulation):
         m.compute_damage(self.ec.damage_measure == "directional")
         dmg = m.field("dmg")
         if self.fluid is not None:
+            # what the row and the snapshot report: the pressure of the equilibrium just found. The bodies
+            # re-formed below (Li entering new crack sites, closed faces joining) have a pressure at this
+            # displacement too, but no equilibrium with it until the next step.
+            self._p_equilibrium = (self.fluid.site_pressure(), self.fluid.fluid | self.fluid.member)
             self.update_li_bodies(dmg)
         else:
             self.li_fill(dmg)
@@ -493,7 +505,7 @@ class CoupledSimulation(Simulation):
         cell, fail = result.cell, result.failure
         li = self.roles.li
         if self.fluid is not None:
-            p_max = float(self.fluid.p.max(initial=0.0))
+            p_max = float(self.equilibrium_pressure()[0].max(initial=0.0))
         else:
             p_max = float(np.maximum(-self.model.field("hyd")[li], 0).max(initial=0.0))
         mah = self.charge / 3.6
@@ -533,9 +545,10 @@ class CoupledSimulation(Simulation):
         if self.fluid is not None:
             # a fluid site has no bonds: its stress is its body's pressure, −p I (the virial would read 0)
             lat = self.setup.lattice
-            p = lat.gather(self.fluid.site_pressure())
+            pressure, held = self.equilibrium_pressure()
+            p = lat.gather(pressure)
             fl = lat.gather(self.fluid.fluid)
-            out["li_pressure_Pa"] = np.where(fl | lat.gather(self.fluid.member), p, 0.0)
+            out["li_pressure_Pa"] = np.where(lat.gather(held), p, 0.0)
             out["hydrostatic_Pa"] = np.where(fl, -p, out["hydrostatic_Pa"])
             out["von_mises_Pa"] = np.where(fl, 0.0, out["von_mises_Pa"])
             stress = np.array(out["stress_Pa"], dtype=np.float64)

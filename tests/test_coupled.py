@@ -179,3 +179,28 @@ def test_damage_rules_of_failure(span):
     expect = {"point": (True, True, True, True), "pieces": (False, True, False, True),
               "electrodes": (False, True, False, False)}[span]
     assert (holds(one), holds(vertical), holds(short), holds(diagonal)) == expect
+
+
+def test_the_row_reports_the_li_pressure_of_the_equilibrium_not_of_the_re_formed_bodies():
+    """After a step's equilibrium, Li follows the new cracks and the bodies are re-formed (new wet sites,
+    crack faces joined), and their pressure is re-evaluated at the same displacement, with no equilibrium
+    until the next step. The row's li_pressure_max_MPa must be the equilibrium's value: here the two
+    differ in some steps (the test would not tell them apart otherwise) and the row equals the first."""
+    text = li_pit(title="coarse pit", dx_um=0.3, fracture_energy="0.002 J m^-2", tolerance=1e-4,
+                  voltage="0.2 V", t_end="60 s", output="[output]\ncheckpoint = false\n")
+    sim = CoupledSimulation(resolve(validate_scene(parse_scene_text(text))))
+    seen = []
+    after = sim.update_after_step
+
+    def update_after_step():
+        at_equilibrium = float(sim.fluid.p.max(initial=0.0))
+        out = after()
+        seen.append((at_equilibrium, float(sim.fluid.p.max(initial=0.0))))
+        return out
+
+    sim.update_after_step = update_after_step
+    rows = [sim.record(r) for r in sim.steps()]
+    assert len(rows) == len(seen) > 3
+    assert any(abs(post - pre) > 0.01 * max(pre, 1.0) for pre, post in seen)
+    for row, (pre, _) in zip(rows, seen):
+        assert row["li_pressure_max_MPa"] == pre / 1e6
