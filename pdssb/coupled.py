@@ -285,8 +285,10 @@ class CoupledSimulation(Simulation):
     def equilibrium_pressure(self) -> tuple[np.ndarray, np.ndarray]:
         """Fluid Li: (padded per-site pressure, the sites it acts on) at the last step's equilibrium; before
         any step (a new or just resumed run), the bodies' present pressure."""
-        if self._p_equilibrium is not None:
-            return self._p_equilibrium
+        return self._p_equilibrium if self._p_equilibrium is not None else self._pressure_now()
+
+    def _pressure_now(self) -> tuple[np.ndarray, np.ndarray]:
+        """(padded per-site pressure, the sites it acts on: fluid sites and wet clusters) of the bodies as they are."""
         return self.fluid.site_pressure(), self.fluid.fluid | self.fluid.member
 
     # ------------------------------------------------------------ damage-driven updates
@@ -446,11 +448,10 @@ class CoupledSimulation(Simulation):
             self._apply_eigenstrain(trial)
             r = self.cascade()
             if not r.converged:  # no equilibrium at this Δt: a shorter one, a few times, else the run ends
+                self.model.restore()
                 unconverged += 1
                 if unconverged > UNCONVERGED_RETRIES or dt <= dt_min:
-                    self.model.restore()
                     raise NoEquilibrium(r, self.setup.scene.solver.tolerance, self.t + dt)
-                self.model.restore()
                 dt = max(0.5 * dt, dt_min)
                 continue
             iters, broken, res = r.iterations, r.broken, r.residual
@@ -486,7 +487,7 @@ class CoupledSimulation(Simulation):
             # what the row and the snapshot report: the pressure of the equilibrium just found. The bodies
             # re-formed below (Li entering new crack sites, closed faces joining) have a pressure at this
             # displacement too, but no equilibrium with it until the next step.
-            self._p_equilibrium = (self.fluid.site_pressure(), self.fluid.fluid | self.fluid.member)
+            self._p_equilibrium = self._pressure_now()
             self.update_li_bodies(dmg)
         else:
             self.li_fill(dmg)

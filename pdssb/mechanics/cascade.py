@@ -11,8 +11,8 @@ steps the scene asked for; tests/mechanics/test_bond_laws.py).
 
 A relaxation that does not reach the tolerance ends the cascade there, unconverged: which bond is the
 most stretched is a question only an equilibrium answers, and a bond broken on a state that is not one
-is a bond the physics did not break. The caller decides what an unconverged load means (it ends a
-run, with the cause: simulation.NoEquilibrium).
+is a bond the physics did not break. The caller decides what an unconverged load means (a run ends
+there: it raises :class:`NoEquilibrium`, which simulation.Simulation.run reports as the cause).
 """
 
 from dataclasses import dataclass
