@@ -332,18 +332,21 @@ class CoupledSimulation(Simulation):
         shape = self.setup.lattice.shape
         li, se = self.roles.li, self.roles.se
         damaged = se & (dmg >= f.damage_threshold)
+        # what the damage rule reads: each site's damage, or its mean over the failure length
+        rule = damaged if f.length is None else \
+            se & (self.setup.lattice.ball_mean(dmg, se, f.length) >= f.damage_threshold)
         # the Li that entered cracks: sites turned Li (elastic Li), or the wet clusters of the bodies (fluid)
         filled = li & (self.setup.material_ids != self.li_id) if self.fluid is None else \
             se & self.setup.lattice.gather(self.fluid.member)
         short = bool(((li | filled) & self.ce_near).any())
-        labels, _ = ndimage.label((li | damaged).reshape(shape), structure=np.ones((3,) * self.dim))
+        labels, _ = ndimage.label((li | rule).reshape(shape), structure=np.ones((3,) * self.dim))
         labels = labels.ravel()
         if f.span == "point":  # any electrolyte site at the threshold (seed 000's rule read as a local one)
-            path = bool(damaged.any())
+            path = bool(rule.any())
         elif f.span == "pieces":
             # the sites below the threshold, face-connected (the dual of the damaged sites' 3^d neighbourhood:
             # a damaged band one site wide cuts them even where it runs diagonally)
-            whole = se & ~damaged
+            whole = se & ~rule
             lab, _ = ndimage.label(whole.reshape(shape))
             sizes = np.bincount(lab.ravel()[whole])[1:]
             path = bool((sizes >= f.separation * se.sum()).sum() >= 2)

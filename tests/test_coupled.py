@@ -204,3 +204,24 @@ def test_the_row_reports_the_li_pressure_of_the_equilibrium_not_of_the_re_formed
     assert any(abs(post - pre) > 0.01 * max(pre, 1.0) for pre, post in seen)
     for row, (pre, _) in zip(rows, seen):
         assert row["li_pressure_max_MPa"] == pre / 1e6
+
+
+def test_the_failure_rule_reads_the_damage_over_its_length():
+    """electrochem.failure.length: the rule reads the mean damage of the electrolyte sites within the length.
+    One site at full damage holds the point rule without it; with a length of 0.4 µm (2 Δx: the 13 sites of
+    Gauss's count N(2)) its mean is 1/13 and the rule does not hold. A damaged disc of radius 0.8 µm holds it
+    with the length too: its centre's ball lies wholly in the disc (mean 1), and the crack depth the row
+    reports is that of the damaged sites, not of the mean."""
+    plain = _sim(extra='[electrochem.failure]\nspan = "point"\n')
+    long_ = _sim(extra='[electrochem.failure]\nspan = "point"\nlength = "0.4 um"\n')
+    se = plain.roles.se
+    x = plain.setup.lattice.positions()
+    centre = np.array([2.1e-6, 6.1e-6])
+    r = np.linalg.norm(x - centre, axis=1)
+    one = np.where(se & (r == r[se].min()), 1.0, 0.0)
+    assert one.sum() == 1
+    assert plain.check_failure(one)["damage_path"]
+    assert not long_.check_failure(one)["damage_path"]
+    disc = np.where(se & (r <= 0.8e-6), 1.0, 0.0)
+    assert long_.check_failure(disc)["damage_path"]
+    assert long_.check_failure(disc)["depth"] == plain.check_failure(disc)["depth"] > 0

@@ -502,6 +502,10 @@ def _resolve_grains(g, lattice: Lattice, stencil: Stencil, ids: np.ndarray, inde
 def _resolve_electrochem(setup: Setup, scene: Scene, index: dict[str, int]) -> None:
     """Conductivities, counter electrode, and the checks a coupled scene needs."""
     ec = scene.electrochem
+    if ec.failure.length is not None and ec.failure.length < setup.lattice.dx * (1 - 1e-9):
+        raise InputError("electrochem.failure.length", f"{ec.failure.length * 1e6:.4g} um is shorter than the lattice "
+                                                       f"spacing ({setup.lattice.dx * 1e6:.4g} um): the mean would "
+                                                       f"be one site's damage")
     ids = setup.material_ids
     roles = np.array(["void"] + [m.role for m in setup.materials])
     site_role = roles[ids]

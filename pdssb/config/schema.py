@@ -585,6 +585,11 @@ class Failure(Strict):
     # or sites at the threshold cutting the electrolyte into pieces of at least `separation` of it each
     # ("pieces": disintegration read on the damage field)
     span: Literal["electrodes", "any", "point", "pieces"] = "electrodes"
+    # the rule reads the electrolyte's damage averaged over a disc (2D) or ball (3D) of this radius round
+    # each site, a length of the material and not of the lattice: where the stress is singular (a corner of
+    # a defect) the damage of one site grows without bound as Δx shrinks, its mean over a fixed length does
+    # not (docs/coupled_model.md, "Failure read over a length"); unset: each site's own damage
+    length: Optional[Length] = None
     # the electrolyte falls apart: its intact bonds hold it in two or more pieces, each at least
     # this fraction of the electrolyte sites (0 switches the check off)
     separation: float = Field(default=0.05, ge=0, lt=0.5)
@@ -594,6 +599,8 @@ class Failure(Strict):
         if self.span == "pieces" and self.separation == 0:
             raise ValueError("span = \"pieces\" counts pieces of at least `separation` of the electrolyte: "
                              "give it a fraction > 0")
+        if self.length is not None and not self.length > 0:
+            raise ValueError("length must be positive")
         return self
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from .stencil import Stencil
 
@@ -77,3 +78,20 @@ class Lattice:
     def gather(self, padded: np.ndarray) -> np.ndarray:
         """Padded flat array → interior values (n_sites, ...)."""
         return padded[self.interior_index()]
+
+    def ball_mean(self, values: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
+        """Per interior site, the mean of ``values`` over the sites of ``mask`` whose centres lie within
+        ``radius`` (m) of it, the site itself included; NaN where that ball holds no site of ``mask``.
+
+        The sum over the ball is a convolution of the lattice with the ball's indicator (FFT: its cost
+        does not grow with the radius in sites)."""
+        r = radius / self.dx
+        reach = int(np.floor(r + 1e-9))
+        offs = np.arange(-reach, reach + 1)
+        d2 = sum(g.astype(np.float64) ** 2 for g in np.meshgrid(*(offs,) * self.dim, indexing="ij"))
+        ball = (d2 <= r * r + 1e-9).astype(np.float64)
+        inside = mask.reshape(self.shape).astype(np.float64)
+        total = signal.fftconvolve(np.where(mask, values, 0.0).reshape(self.shape), ball, mode="same")
+        count = np.rint(signal.fftconvolve(inside, ball, mode="same"))  # whole numbers, up to FFT round-off
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan).ravel()
