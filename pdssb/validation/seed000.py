@@ -61,6 +61,18 @@ MODELS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: LAGP's strength in paper mode with the failure read over a length, calibrated again on the semi-sphere
+PAPER_LENGTH_STRENGTH = "52 MPa"
+#: Paper mode with its 80 % rule read over a material length: the mean directional damage of the
+#: electrolyte within 0.2 µm of a site (electrochem.failure.length), at Δx = 0.05 µm, where the failure
+#: times have converged (docs/validation.md, "Paper mode, the failure read over a length")
+MODELS["paper-length"] = {
+    **MODELS["paper"],
+    "domain.dx": "0.05 um",
+    "materials.LAGP.damage": {"law": "exponential", "strength": PAPER_LENGTH_STRENGTH},
+    "electrochem.failure.length": "0.2 um",
+}
+
 
 def case_scene(scene_file: Path, overrides: dict[str, Any], t_end: float | None = None) -> dict:
     """The scene of one case as TOML data: the file, the overrides, a snapshot at 12 s."""
@@ -311,8 +323,9 @@ def validate(scenes_dir: Path, out: Path, overrides: dict[str, Any] | None = Non
              geometries=GEOMETRIES, run: bool = True, model: str = "li-wedge") -> dict:
     """Run, analyse and report; returns the results (also written to OUT/results.json).
 
-    ``model``: "li-wedge" (the scenes as they are: Li enters and pressurises cracks) or "paper" (MODELS:
-    the paper's damage law and failure rule). ``overrides`` apply on top of the model's.
+    ``model``: "li-wedge" (the scenes as they are: Li enters and pressurises cracks), "paper" (MODELS:
+    the paper's damage law and failure rule) or "paper-length" (the same with the rule read over a
+    length, at a mesh where it has converged). ``overrides`` apply on top of the model's.
     ``run=False`` analyses the run folders already in OUT/runs (every case folder found there).
     """
     from ..io.atomic import atomic_write_json, atomic_write_text
