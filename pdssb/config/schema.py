@@ -587,8 +587,9 @@ class Failure(Strict):
     span: Literal["electrodes", "any", "point", "pieces"] = "electrodes"
     # the rule reads the electrolyte's damage averaged over a disc (2D) or ball (3D) of this radius round
     # each site, a length of the material and not of the lattice: where the stress is singular (a corner of
-    # a defect) the damage of one site grows without bound as Δx shrinks, its mean over a fixed length does
-    # not (docs/coupled_model.md, "Failure read over a length"); unset: each site's own damage
+    # a defect) the time one site reaches the threshold falls without limit as Δx shrinks, the time its mean
+    # over a fixed length does converges (docs/coupled_model.md, "Failure read over a length"); unset: each
+    # site's own damage
     length: Optional[Length] = None
     # the electrolyte falls apart: its intact bonds hold it in two or more pieces, each at least
     # this fraction of the electrolyte sites (0 switches the check off)
